@@ -1,0 +1,71 @@
+//! Everything a handler needs, built once per process (Lambda init, or the local gateway).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::clock::{Clock, IdGenerator, RandomIds, SystemClock};
+use crate::store::Stores;
+use crate::store::aws::{AwsSettings, AwsStore};
+use crate::store::embedded::{EmbeddedOptions, EmbeddedStore};
+
+#[derive(Clone)]
+pub struct App {
+    pub stores: Stores,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+/// Which storage a process uses, from its environment.
+#[derive(Debug, Clone)]
+pub enum StorageConfig {
+    Aws(AwsSettings),
+    Embedded { data_dir: PathBuf },
+}
+
+fn env(name: &str) -> Result<String, String> {
+    std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
+}
+
+/// Decodes a hex key of at least 32 bytes.
+pub fn decode_key(name: &str, hex_text: &str) -> Result<Vec<u8>, String> {
+    let key = hex::decode(hex_text.trim()).map_err(|_| format!("{name} must be hex"))?;
+    if key.len() < 32 {
+        return Err(format!("{name} must be at least 32 bytes (64 hex digits)"));
+    }
+    Ok(key)
+}
+
+impl App {
+    /// Reads `SEIKYU_STORAGE` (`dynamodb`, the default, or `embedded`), `SEIKYU_TABLE`,
+    /// `SEIKYU_BUCKET`, `AWS_REGION`, optional `SEIKYU_ENDPOINT_URL`, `SEIKYU_DATA_DIR`, and the
+    /// cursor key `SEIKYU_CURSOR_KEY` (hex, ≥ 32 bytes). Fails at start-up, never mid-request.
+    pub async fn from_env() -> Result<Self, String> {
+        let cursor_key = decode_key("SEIKYU_CURSOR_KEY", &env("SEIKYU_CURSOR_KEY")?)?;
+        let storage = match std::env::var("SEIKYU_STORAGE").as_deref().unwrap_or("dynamodb") {
+            "dynamodb" => StorageConfig::Aws(AwsSettings {
+                region: env("AWS_REGION")?,
+                endpoint: std::env::var("SEIKYU_ENDPOINT_URL").ok().filter(|s| !s.is_empty()),
+                table: env("SEIKYU_TABLE")?,
+                bucket: env("SEIKYU_BUCKET")?,
+                static_credentials: None,
+            }),
+            "embedded" => StorageConfig::Embedded { data_dir: PathBuf::from(env("SEIKYU_DATA_DIR")?) },
+            other => return Err(format!("SEIKYU_STORAGE must be dynamodb or embedded, not {other}")),
+        };
+        Self::build(&storage, &cursor_key, Arc::new(SystemClock), Arc::new(RandomIds), None).await
+    }
+
+    /// Builds the app over the given storage. `presign` is the embedded store's presign key and
+    /// public base URL (ignored for AWS).
+    pub async fn build(storage: &StorageConfig, cursor_key: &[u8], clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>, presign: Option<(Vec<u8>, String)>) -> Result<Self, String> {
+        let stores = match storage {
+            StorageConfig::Aws(settings) => AwsStore::connect(settings, cursor_key, clock.clone()).await.map_err(|e| e.to_string())?.stores(),
+            StorageConfig::Embedded { data_dir } => {
+                let (presign_key, public_base_url) = presign.unwrap_or_else(|| (cursor_key.to_vec(), "http://127.0.0.1:3000".into()));
+                let options = EmbeddedOptions { cursor_key: cursor_key.to_vec(), presign_key, public_base_url };
+                EmbeddedStore::open(data_dir, options, clock.clone()).map_err(|e| e.to_string())?.stores()
+            }
+        };
+        Ok(Self { stores, clock, ids })
+    }
+}

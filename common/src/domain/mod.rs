@@ -1,0 +1,22 @@
+//! The domain: types that parse, so that a value in hand is always valid.
+
+mod contact;
+mod contract;
+mod ids;
+mod money;
+mod period;
+mod role;
+mod tenant;
+
+pub use contact::{Email, PostalCode};
+pub use contract::{BillingCycle, Contract, ContractFilter, ContractStatus, ContractTerms};
+pub use ids::{ContractId, TenantId};
+pub use money::Yen;
+pub use period::BillingPeriod;
+pub use role::Role;
+pub use tenant::{BillingContact, CustomerProfile, PlanTier, Tenant, TenantStatus};
+
+/// Strong ETag for a stored version: `"<version>"`.
+pub fn etag_of(version: u64) -> String {
+    format!("\"{version}\"")
+}

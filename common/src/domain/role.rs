@@ -1,0 +1,10 @@
+use serde::{Deserialize, Serialize};
+
+/// What a caller may do: the operator (the customer-management system and its staff) manages every
+/// tenant; a tenant (its Redmine plugin) reads its own data only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Operator,
+    Tenant,
+}

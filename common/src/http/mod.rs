@@ -1,0 +1,40 @@
+//! Reading requests and writing responses, the same way in every route.
+
+mod body;
+mod preconditions;
+mod query;
+mod response;
+
+pub use body::{JSON_BODY_LIMIT, Patch, json_body};
+pub use preconditions::{IfMatch, if_match, if_none_match_any};
+pub use query::Query;
+pub use response::{created, json, with_etag};
+
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+
+use crate::error::ApiError;
+
+/// The request id API Gateway assigned (`requestContext.requestId`); problem `instance`s and
+/// every log line carry it.
+pub fn request_id(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// A path parameter parsed into its domain type; errors name `path.<name>`.
+pub fn path_param<T>(req: &Request, name: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<T, ApiError> {
+    let params = req.path_parameters_ref();
+    let raw = params.and_then(|p| p.first(name)).ok_or_else(|| ApiError::Internal(format!("route has no path parameter {name}")))?;
+    parse(raw).map_err(|m| ApiError::field(format!("path.{name}"), m))
+}
+
+/// A request header as text; a header that is not visible ASCII is refused as the client's error.
+pub fn header<'a>(req: &'a Request, name: &str) -> Result<Option<&'a str>, ApiError> {
+    match req.headers().get(name) {
+        None => Ok(None),
+        Some(v) => v.to_str().map(Some).map_err(|_| ApiError::field(format!("header.{name}"), "must be visible ASCII")),
+    }
+}

@@ -1,0 +1,17 @@
+//! seikyu's core: domain types that parse, validation, errors, the caller context, storage ports
+//! and adapters, and telemetry. Function crates are thin wrappers over this.
+
+pub mod app;
+pub mod caller;
+pub mod clock;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod runtime;
+pub mod service;
+pub mod store;
+pub mod telemetry;
+pub mod validation;
+
+pub use app::App;
+pub use error::ApiError;

@@ -1,0 +1,5 @@
+//! Domain operations: what each route does, independent of HTTP. Handlers parse, call one of
+//! these, and format the answer.
+
+pub mod contracts;
+pub mod tenants;

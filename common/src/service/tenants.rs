@@ -1,0 +1,164 @@
+//! Onboarding, reading and updating tenants.
+
+use serde::Deserialize;
+
+use crate::app::App;
+use crate::caller::Caller;
+use crate::domain::{BillingContact, CustomerProfile, Email, PlanTier, PostalCode, Tenant, TenantId, TenantStatus};
+use crate::error::ApiError;
+use crate::http::{IfMatch, Patch};
+use crate::store::StoreError;
+use crate::validation::{Validator, text};
+
+const NAME_MAX: usize = 100;
+const ADDRESS_MAX: usize = 200;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BillingContactInput {
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomerProfileInput {
+    pub company_name: String,
+    pub postal_code: String,
+    pub address: String,
+    pub billing_contact: BillingContactInput,
+}
+
+/// `POST /v1/tenants`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTenant {
+    pub name: String,
+    pub customer_profile: CustomerProfileInput,
+    pub plan_tier: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BillingContactPatch {
+    #[serde(default)]
+    pub name: Patch<String>,
+    #[serde(default)]
+    pub email: Patch<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomerProfilePatch {
+    #[serde(default)]
+    pub company_name: Patch<String>,
+    #[serde(default)]
+    pub postal_code: Patch<String>,
+    #[serde(default)]
+    pub address: Patch<String>,
+    #[serde(default)]
+    pub billing_contact: Patch<BillingContactPatch>,
+}
+
+/// `PATCH /v1/tenants/{tenantId}`: a JSON merge patch of the writable fields.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TenantPatch {
+    #[serde(default)]
+    pub name: Patch<String>,
+    #[serde(default)]
+    pub customer_profile: Patch<CustomerProfilePatch>,
+    #[serde(default)]
+    pub plan_tier: Patch<String>,
+    #[serde(default)]
+    pub status: Patch<String>,
+}
+
+fn profile(input: CustomerProfileInput, v: &mut Validator) -> Option<CustomerProfile> {
+    let company_name = v.check("customerProfile.companyName", text(&input.company_name, NAME_MAX, false));
+    let postal_code = v.check("customerProfile.postalCode", PostalCode::parse(&input.postal_code));
+    let address = v.check("customerProfile.address", text(&input.address, ADDRESS_MAX, false));
+    let contact_name = v.check("customerProfile.billingContact.name", text(&input.billing_contact.name, NAME_MAX, false));
+    let email = v.check("customerProfile.billingContact.email", Email::parse(&input.billing_contact.email));
+    Some(CustomerProfile { company_name: company_name?, postal_code: postal_code?, address: address?, billing_contact: BillingContact { name: contact_name?, email: email? } })
+}
+
+/// Onboards a tenant (operator only). Its id is generated; a collision is retried.
+pub async fn create(app: &App, caller: &Caller, input: NewTenant) -> Result<Tenant, ApiError> {
+    caller.require_operator()?;
+    let mut v = Validator::new();
+    let name = v.check("name", text(&input.name, NAME_MAX, false));
+    let plan_tier = v.check("planTier", PlanTier::parse(&input.plan_tier));
+    let profile = profile(input.customer_profile, &mut v);
+    v.finish()?;
+    let (Some(name), Some(plan_tier), Some(customer_profile)) = (name, plan_tier, profile) else {
+        return Err(ApiError::Internal("validation passed without values".into()));
+    };
+    let now = app.clock.now();
+    for _ in 0..3 {
+        let tenant = Tenant { tenant_id: app.ids.tenant_id(), name: name.clone(), customer_profile: customer_profile.clone(), plan_tier, status: TenantStatus::Active, created_at: now, updated_at: now, version: 1 };
+        match app.stores.tenants.create_tenant(&tenant).await {
+            Ok(()) => {
+                tracing::info!(tenant_id = %tenant.tenant_id, "tenant onboarded");
+                return Ok(tenant);
+            }
+            Err(StoreError::AlreadyExists) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Internal("three tenant id collisions in a row".into()))
+}
+
+/// Reads a tenant: the operator any, a tenant only itself.
+pub async fn get(app: &App, caller: &Caller, id: &TenantId) -> Result<Tenant, ApiError> {
+    caller.authorize_tenant(id)?;
+    app.stores.tenants.get_tenant(id).await?.ok_or(ApiError::NotFound)
+}
+
+/// Applies a merge patch (operator only) when `If-Match` names the current version.
+pub async fn update(app: &App, caller: &Caller, id: &TenantId, patch: TenantPatch, precondition: Option<IfMatch>) -> Result<Tenant, ApiError> {
+    caller.require_operator()?;
+    let precondition = precondition.ok_or_else(|| ApiError::PreconditionRequired("Send If-Match with the tenant's ETag to update it.".into()))?;
+    let current = app.stores.tenants.get_tenant(id).await?.ok_or(ApiError::NotFound)?;
+    if !precondition.matches(current.version) {
+        return Err(ApiError::PreconditionFailed("The tenant has changed since you read it; fetch it again and retry with its new ETag.".into()));
+    }
+    let mut next = current.clone();
+    let mut v = Validator::new();
+    if let Some(name) = patch.name.required("name", &mut v) {
+        next.name = v.check("name", text(&name, NAME_MAX, false)).unwrap_or(next.name);
+    }
+    if let Some(tier) = patch.plan_tier.required("planTier", &mut v) {
+        next.plan_tier = v.check("planTier", PlanTier::parse(&tier)).unwrap_or(next.plan_tier);
+    }
+    if let Some(status) = patch.status.required("status", &mut v) {
+        next.status = v.check("status", TenantStatus::parse(&status)).unwrap_or(next.status);
+    }
+    if let Some(p) = patch.customer_profile.required("customerProfile", &mut v) {
+        let cp = &mut next.customer_profile;
+        if let Some(s) = p.company_name.required("customerProfile.companyName", &mut v) {
+            cp.company_name = v.check("customerProfile.companyName", text(&s, NAME_MAX, false)).unwrap_or(cp.company_name.clone());
+        }
+        if let Some(s) = p.postal_code.required("customerProfile.postalCode", &mut v) {
+            cp.postal_code = v.check("customerProfile.postalCode", PostalCode::parse(&s)).unwrap_or(cp.postal_code.clone());
+        }
+        if let Some(s) = p.address.required("customerProfile.address", &mut v) {
+            cp.address = v.check("customerProfile.address", text(&s, ADDRESS_MAX, false)).unwrap_or(cp.address.clone());
+        }
+        if let Some(c) = p.billing_contact.required("customerProfile.billingContact", &mut v) {
+            let bc = &mut cp.billing_contact;
+            if let Some(s) = c.name.required("customerProfile.billingContact.name", &mut v) {
+                bc.name = v.check("customerProfile.billingContact.name", text(&s, NAME_MAX, false)).unwrap_or(bc.name.clone());
+            }
+            if let Some(s) = c.email.required("customerProfile.billingContact.email", &mut v) {
+                bc.email = v.check("customerProfile.billingContact.email", Email::parse(&s)).unwrap_or(bc.email.clone());
+            }
+        }
+    }
+    v.finish()?;
+    next.version = current.version + 1;
+    next.updated_at = app.clock.now();
+    app.stores.tenants.replace_tenant(&next, current.version).await?;
+    tracing::info!(tenant_id = %id, version = next.version, "tenant updated");
+    Ok(next)
+}

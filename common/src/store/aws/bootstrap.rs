@@ -1,0 +1,80 @@
+//! Creates the table and bucket when they are absent: tests, local runs against moto, and a
+//! first deploy's smoke test use it. Safe to run again.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus, TimeToLiveSpecification};
+
+use super::{AwsStore, sdk_unavailable};
+use crate::store::StoreError;
+
+/// Items with this attribute (epoch seconds) expire by DynamoDB's TTL, e.g. idempotency records.
+pub const TTL_ATTRIBUTE: &str = "expiresAt";
+
+pub async fn bootstrap(store: &AwsStore, region: &str) -> Result<(), StoreError> {
+    ensure_table(&store.ddb, &store.table).await?;
+    ensure_bucket(&store.s3, &store.bucket, region).await
+}
+
+async fn ensure_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), StoreError> {
+    let exists = match ddb.describe_table().table_name(table).send().await {
+        Ok(_) => true,
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => false,
+        Err(e) => return Err(sdk_unavailable("DescribeTable", e)),
+    };
+    if !exists {
+        let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(|e| StoreError::Corrupt(e.to_string()));
+        let attr = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().map_err(|e| StoreError::Corrupt(e.to_string()));
+        let created = ddb
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("PK", KeyType::Hash)?)
+            .key_schema(key("SK", KeyType::Range)?)
+            .attribute_definitions(attr("PK")?)
+            .attribute_definitions(attr("SK")?)
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            // Another process created it between our describe and create.
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_in_use_exception()) => {}
+            Err(e) => return Err(sdk_unavailable("CreateTable", e)),
+        }
+    }
+    wait_active(ddb, table).await?;
+    let ttl = ddb.describe_time_to_live().table_name(table).send().await.map_err(|e| sdk_unavailable("DescribeTimeToLive", e))?;
+    let enabled = ttl.time_to_live_description.and_then(|d| d.attribute_name).is_some_and(|a| a == TTL_ATTRIBUTE);
+    if !enabled {
+        let spec = TimeToLiveSpecification::builder().enabled(true).attribute_name(TTL_ATTRIBUTE).build().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        ddb.update_time_to_live().table_name(table).time_to_live_specification(spec).send().await.map_err(|e| sdk_unavailable("UpdateTimeToLive", e))?;
+    }
+    Ok(())
+}
+
+async fn wait_active(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), StoreError> {
+    for _ in 0..120 {
+        let out = ddb.describe_table().table_name(table).send().await.map_err(|e| sdk_unavailable("DescribeTable", e))?;
+        if out.table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(StoreError::Unavailable(format!("table {table} did not become ACTIVE within a minute")))
+}
+
+async fn ensure_bucket(s3: &aws_sdk_s3::Client, bucket: &str, region: &str) -> Result<(), StoreError> {
+    if s3.head_bucket().bucket(bucket).send().await.is_ok() {
+        return Ok(());
+    }
+    let mut req = s3.create_bucket().bucket(bucket);
+    if region != "us-east-1" {
+        let cfg = aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region)).build();
+        req = req.create_bucket_configuration(cfg);
+    }
+    match req.send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_bucket_already_owned_by_you()) => Ok(()),
+        Err(e) => Err(sdk_unavailable("CreateBucket", e)),
+    }
+}

@@ -1,0 +1,90 @@
+//! The AWS adapter: records in one DynamoDB table, objects in one S3 bucket.
+//!
+//! Table layout (single table, string keys `PK` and `SK`):
+//!
+//! | item      | PK                    | SK                  |
+//! |-----------|-----------------------|---------------------|
+//! | tenant    | `TENANT#<tenantId>`   | `TENANT`            |
+//! | contract  | `TENANT#<tenantId>`   | `CONTRACT#<id>`     |
+//! | principal | `PRINCIPAL#<arn>`     | `PRINCIPAL`         |
+//! | API key   | `APIKEY#<apiKeyId>`   | `APIKEY`            |
+//!
+//! Every tenant item carries `tenantId`; every versioned item carries `version`, and writes are
+//! guarded by condition expressions on it. Objects live under `tenants/<tenantId>/` in the bucket.
+
+mod batch;
+mod bootstrap;
+mod dynamo;
+mod items;
+mod s3;
+
+use std::sync::Arc;
+
+use aws_credential_types::Credentials;
+
+pub use bootstrap::bootstrap;
+pub use items::{MAX_ITEM_BYTES, item_size};
+
+use super::{CursorCodec, StoreError, Stores};
+use crate::clock::Clock;
+
+/// Where the AWS adapter finds its table and bucket.
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    pub region: String,
+    /// A DynamoDB/S3-protocol endpoint other than AWS (moto, for tests); path-style S3 then.
+    pub endpoint: Option<String>,
+    pub table: String,
+    pub bucket: String,
+    /// Fixed credentials (for a local endpoint); otherwise the default provider chain.
+    pub static_credentials: Option<(String, String)>,
+}
+
+pub struct AwsStore {
+    pub(crate) ddb: aws_sdk_dynamodb::Client,
+    pub(crate) s3: aws_sdk_s3::Client,
+    pub(crate) table: String,
+    pub(crate) bucket: String,
+    pub(crate) codec: CursorCodec,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl AwsStore {
+    /// Builds the SDK clients once (call at init, not per request).
+    pub async fn connect(settings: &AwsSettings, cursor_key: &[u8], clock: Arc<dyn Clock>) -> Result<Arc<Self>, StoreError> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(settings.region.clone()));
+        if let Some(endpoint) = &settings.endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        if let Some((id, secret)) = &settings.static_credentials {
+            loader = loader.credentials_provider(Credentials::new(id, secret, None, None, "seikyu-static"));
+        }
+        let shared = loader.load().await;
+        let s3_conf = aws_sdk_s3::config::Builder::from(&shared).force_path_style(settings.endpoint.is_some()).build();
+        Ok(Arc::new(Self {
+            ddb: aws_sdk_dynamodb::Client::new(&shared),
+            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            table: settings.table.clone(),
+            bucket: settings.bucket.clone(),
+            codec: CursorCodec::new(cursor_key).map_err(StoreError::Unavailable)?,
+            clock,
+        }))
+    }
+
+    pub fn stores(self: &Arc<Self>) -> Stores {
+        Stores { tenants: self.clone(), principals: self.clone(), contracts: self.clone(), objects: self.clone() }
+    }
+
+    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
+        &self.ddb
+    }
+
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        &self.s3
+    }
+}
+
+/// SDK errors carry their whole context only through `DisplayErrorContext`; it goes to the log.
+pub(crate) fn sdk_unavailable<E: std::error::Error + Send + Sync + 'static>(what: &str, e: E) -> StoreError {
+    StoreError::Unavailable(format!("{what}: {}", aws_smithy_types::error::display::DisplayErrorContext(e)))
+}

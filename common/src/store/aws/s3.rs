@@ -1,0 +1,122 @@
+//! Objects in S3.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::operation::head_object::HeadObjectError;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_smithy_types::byte_stream::ByteStream;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use tokio_util::io::ReaderStream;
+
+use super::{AwsStore, sdk_unavailable};
+use crate::store::{ByteRange, MAX_PRESIGN, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, StoreError};
+
+/// S3's limit for one PUT.
+const MAX_PUT: usize = 5 * 1024 * 1024 * 1024;
+const CHUNK: usize = 64 * 1024;
+
+fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
+    t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())).unwrap_or_default()
+}
+
+fn presign_config(expires: Duration) -> Result<PresigningConfig, StoreError> {
+    if expires > MAX_PRESIGN || expires.is_zero() {
+        return Err(StoreError::Unavailable(format!("presigned URL lifetime {expires:?} is outside 1 s..7 days")));
+    }
+    PresigningConfig::expires_in(expires).map_err(|e| StoreError::Unavailable(format!("presigning: {e}")))
+}
+
+#[async_trait]
+impl ObjectStore for AwsStore {
+    async fn put_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError> {
+        if body.len() > MAX_PUT {
+            return Err(StoreError::TooLarge(format!("{} bytes; one S3 PUT takes at most {MAX_PUT}", body.len())));
+        }
+        let size = body.len() as u64;
+        let out = self
+            .s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| sdk_unavailable("PutObject", e))?;
+        Ok(ObjectMeta { size, content_type: content_type.to_owned(), etag: out.e_tag.unwrap_or_default(), last_modified: self.clock.now() })
+    }
+
+    async fn get_object(&self, key: &ObjectKey, range: Option<ByteRange>) -> Result<Option<ObjectBody>, StoreError> {
+        // A range is resolved against the object's real size first, so that the span and the 416
+        // answer are exactly the embedded store's.
+        let span = match range {
+            None => None,
+            Some(r) => {
+                let Some(meta) = self.head_object(key).await? else { return Ok(None) };
+                Some(r.resolve(meta.size).ok_or(StoreError::InvalidRange { size: meta.size })?)
+            }
+        };
+        let mut req = self.s3.get_object().bucket(&self.bucket).key(key.as_str());
+        if let Some((s, e)) = span {
+            req = req.range(ByteRange::From { start: s, end: Some(e) }.header_value());
+        }
+        let out = match req.send().await {
+            Ok(o) => o,
+            Err(SdkError::ServiceError(se)) if matches!(se.err(), GetObjectError::NoSuchKey(_)) => return Ok(None),
+            Err(e) => return Err(sdk_unavailable("GetObject", e)),
+        };
+        let total = match (&out.content_range, span) {
+            // "bytes 0-9/100": the object's size is after the slash.
+            (Some(cr), Some(_)) => cr.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or_default(),
+            _ => out.content_length.unwrap_or_default().max(0) as u64,
+        };
+        let meta = ObjectMeta {
+            size: total,
+            content_type: out.content_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
+            etag: out.e_tag.clone().unwrap_or_default(),
+            last_modified: to_chrono(out.last_modified.as_ref()),
+        };
+        let stream = ReaderStream::with_capacity(out.body.into_async_read(), CHUNK);
+        Ok(Some(ObjectBody { meta, span, stream: Box::pin(stream) }))
+    }
+
+    async fn head_object(&self, key: &ObjectKey) -> Result<Option<ObjectMeta>, StoreError> {
+        match self.s3.head_object().bucket(&self.bucket).key(key.as_str()).send().await {
+            Ok(out) => Ok(Some(ObjectMeta {
+                size: out.content_length.unwrap_or_default().max(0) as u64,
+                content_type: out.content_type.unwrap_or_else(|| "application/octet-stream".into()),
+                etag: out.e_tag.unwrap_or_default(),
+                last_modified: to_chrono(out.last_modified.as_ref()),
+            })),
+            Err(SdkError::ServiceError(se)) if matches!(se.err(), HeadObjectError::NotFound(_)) => Ok(None),
+            Err(e) => Err(sdk_unavailable("HeadObject", e)),
+        }
+    }
+
+    async fn delete_object(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        self.s3.delete_object().bucket(&self.bucket).key(key.as_str()).send().await.map_err(|e| sdk_unavailable("DeleteObject", e))?;
+        Ok(())
+    }
+
+    async fn presign_get(&self, key: &ObjectKey, expires: Duration) -> Result<String, StoreError> {
+        let req = self.s3.get_object().bucket(&self.bucket).key(key.as_str()).presigned(presign_config(expires)?).await.map_err(|e| sdk_unavailable("presign GetObject", e))?;
+        Ok(req.uri().to_owned())
+    }
+
+    async fn presign_put(&self, key: &ObjectKey, content_type: &str, expires: Duration) -> Result<String, StoreError> {
+        let req = self
+            .s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(content_type)
+            .presigned(presign_config(expires)?)
+            .await
+            .map_err(|e| sdk_unavailable("presign PutObject", e))?;
+        Ok(req.uri().to_owned())
+    }
+}

@@ -1,0 +1,90 @@
+//! The embedded adapter for local runs: records in a redb database, objects as files, both under
+//! one data directory that survives restarts.
+
+mod object_server;
+mod objects;
+mod records;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use redb::{Database, TableDefinition};
+
+pub use object_server::serve_objects;
+
+use super::{CursorCodec, StoreError, Stores};
+use crate::clock::Clock;
+
+pub(crate) const TENANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("tenants");
+pub(crate) const PRINCIPALS: TableDefinition<&str, &[u8]> = TableDefinition::new("principals");
+pub(crate) const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys");
+pub(crate) const CONTRACTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("contracts");
+pub(crate) const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("objects");
+
+/// Settings the embedded store needs beyond its directory.
+#[derive(Clone)]
+pub struct EmbeddedOptions {
+    pub cursor_key: Vec<u8>,
+    /// Signs presigned object URLs; kept with the data so URLs survive a restart.
+    pub presign_key: Vec<u8>,
+    /// Where `serve_objects` answers, e.g. `http://127.0.0.1:3000`; presigned URLs start with it.
+    pub public_base_url: String,
+}
+
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+    objects_dir: PathBuf,
+    codec: CursorCodec,
+    presign_key: Vec<u8>,
+    base_url: String,
+    clock: Arc<dyn Clock>,
+}
+
+impl EmbeddedStore {
+    /// Opens (creating when absent) the store in `dir`.
+    pub fn open(dir: &Path, options: EmbeddedOptions, clock: Arc<dyn Clock>) -> Result<Arc<Self>, StoreError> {
+        let objects_dir = dir.join("objects");
+        std::fs::create_dir_all(&objects_dir).map_err(|e| StoreError::Unavailable(format!("creating {}: {e}", objects_dir.display())))?;
+        let db = Database::create(dir.join("seikyu.redb")).map_err(unavailable)?;
+        let txn = db.begin_write().map_err(unavailable)?;
+        {
+            // Tables must exist before the first read transaction can open them.
+            txn.open_table(TENANTS).map_err(unavailable)?;
+            txn.open_table(PRINCIPALS).map_err(unavailable)?;
+            txn.open_table(API_KEYS).map_err(unavailable)?;
+            txn.open_table(CONTRACTS).map_err(unavailable)?;
+            txn.open_table(OBJECTS).map_err(unavailable)?;
+        }
+        txn.commit().map_err(unavailable)?;
+        Ok(Arc::new(Self {
+            db: Arc::new(db),
+            objects_dir,
+            codec: CursorCodec::new(&options.cursor_key).map_err(StoreError::Unavailable)?,
+            presign_key: options.presign_key,
+            base_url: options.public_base_url.trim_end_matches('/').to_owned(),
+            clock,
+        }))
+    }
+
+    pub fn stores(self: &Arc<Self>) -> Stores {
+        Stores { tenants: self.clone(), principals: self.clone(), contracts: self.clone(), objects: self.clone() }
+    }
+
+    /// Runs blocking database work off the async threads.
+    async fn with_db<T: Send + 'static>(&self, f: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || f(&db)).await.map_err(|e| StoreError::Unavailable(format!("storage task failed: {e}")))?
+    }
+}
+
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("embedded store: {e}"))
+}
+
+pub(crate) fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(format!("encoding: {e}")))
+}
+
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(b).map_err(|e| StoreError::Corrupt(format!("decoding: {e}")))
+}

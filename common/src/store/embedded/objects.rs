@@ -1,0 +1,249 @@
+//! Objects as files under `<data dir>/objects/<key>`, metadata in redb, and presigned URLs that
+//! `serve_objects` honours.
+
+use std::io::SeekFrom;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio_util::io::ReaderStream;
+
+use super::{EmbeddedStore, OBJECTS, decode, encode, unavailable};
+use crate::store::{ByteRange, MAX_PRESIGN, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, StoreError};
+
+const CHUNK: usize = 64 * 1024;
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredMeta {
+    content_type: String,
+    etag: String,
+    last_modified: chrono::DateTime<chrono::Utc>,
+}
+
+fn io_unavailable(e: std::io::Error) -> StoreError {
+    StoreError::Unavailable(format!("embedded objects: {e}"))
+}
+
+/// What a presigned URL allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Grant {
+    pub method: String,
+    pub key: ObjectKey,
+    pub expires: i64,
+    pub content_type: String,
+}
+
+impl EmbeddedStore {
+    fn path_of(&self, key: &ObjectKey) -> PathBuf {
+        // ObjectKey admits only safe segments, so joining cannot leave objects_dir.
+        self.objects_dir.join(key.as_str())
+    }
+
+    /// Writes an object from a stream of chunks: to a temporary file first, renamed into place
+    /// once complete, so a reader never sees half an object and a failed upload leaves nothing.
+    pub(crate) async fn put_stream<S, E>(&self, key: &ObjectKey, mut body: S, content_type: &str, max_len: u64) -> Result<ObjectMeta, PutError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display,
+    {
+        let path = self.path_of(key);
+        let dir = path.parent().map(PathBuf::from).unwrap_or_else(|| self.objects_dir.clone());
+        tokio::fs::create_dir_all(&dir).await.map_err(|e| PutError::Store(io_unavailable(e)))?;
+        let tmp = dir.join(format!(".upload-{}", crate::clock::IdGenerator::token(&crate::clock::RandomIds, 8)));
+        let result = async {
+            let mut file = tokio::fs::File::create(&tmp).await.map_err(|e| PutError::Store(io_unavailable(e)))?;
+            let mut hasher = Sha256::new();
+            let mut size = 0u64;
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| PutError::Body(e.to_string()))?;
+                size += chunk.len() as u64;
+                if size > max_len {
+                    return Err(PutError::TooLarge(max_len));
+                }
+                hasher.update(&chunk);
+                file.write_all(&chunk).await.map_err(|e| PutError::Store(io_unavailable(e)))?;
+            }
+            file.flush().await.map_err(|e| PutError::Store(io_unavailable(e)))?;
+            file.sync_all().await.map_err(|e| PutError::Store(io_unavailable(e)))?;
+            Ok((hex::encode(&hasher.finalize()[..16]), size))
+        }
+        .await;
+        let (digest, size) = match result {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e);
+            }
+        };
+        tokio::fs::rename(&tmp, &path).await.map_err(|e| PutError::Store(io_unavailable(e)))?;
+        let meta = StoredMeta { content_type: content_type.to_owned(), etag: format!("\"{digest}\""), last_modified: self.clock.now() };
+        let (k, v) = (key.as_str().to_owned(), encode(&meta).map_err(PutError::Store)?);
+        self.with_db(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            txn.open_table(OBJECTS).map_err(unavailable)?.insert(k.as_str(), v.as_slice()).map_err(unavailable)?;
+            txn.commit().map_err(unavailable)
+        })
+        .await
+        .map_err(PutError::Store)?;
+        Ok(ObjectMeta { size, content_type: meta.content_type, etag: meta.etag, last_modified: meta.last_modified })
+    }
+
+    async fn stored_meta(&self, key: &ObjectKey) -> Result<Option<StoredMeta>, StoreError> {
+        let k = key.as_str().to_owned();
+        self.with_db(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let t = txn.open_table(OBJECTS).map_err(unavailable)?;
+            let got = t.get(k.as_str()).map_err(unavailable)?;
+            got.map(|g| decode(g.value())).transpose()
+        })
+        .await
+    }
+
+    fn sign(&self, grant: &Grant) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.presign_key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(format!("{}\n{}\n{}\n{}", grant.method, grant.key, grant.expires, grant.content_type).as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Checks a presigned URL's signature and expiry (constant-time comparison).
+    pub(crate) fn verify(&self, grant: &Grant, signature: &str) -> Result<(), &'static str> {
+        let expected = self.sign(grant);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), signature.as_bytes())) {
+            return Err("The request signature does not match.");
+        }
+        if self.clock.now().timestamp() > grant.expires {
+            return Err("Request has expired.");
+        }
+        Ok(())
+    }
+
+    fn presign(&self, method: &str, key: &ObjectKey, content_type: &str, expires: Duration) -> Result<String, StoreError> {
+        if expires > MAX_PRESIGN || expires.is_zero() {
+            return Err(StoreError::Unavailable(format!("presigned URL lifetime {expires:?} is outside 1 s..7 days")));
+        }
+        let grant = Grant { method: method.into(), key: key.clone(), expires: self.clock.now().timestamp() + expires.as_secs() as i64, content_type: content_type.into() };
+        let sig = self.sign(&grant);
+        Ok(format!(
+            "{}/_objects/{}?X-Seikyu-Method={}&X-Seikyu-Expires={}&X-Seikyu-Content-Type={}&X-Seikyu-Signature={}",
+            self.base_url,
+            key,
+            method,
+            grant.expires,
+            percent_encode(content_type),
+            sig
+        ))
+    }
+}
+
+/// Why a streamed put did not complete.
+#[derive(Debug)]
+pub(crate) enum PutError {
+    TooLarge(u64),
+    Body(String),
+    Store(StoreError),
+}
+
+pub(crate) fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[async_trait]
+impl ObjectStore for EmbeddedStore {
+    async fn put_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError> {
+        let stream = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(body)]);
+        self.put_stream(key, stream, content_type, u64::MAX).await.map_err(|e| match e {
+            PutError::Store(s) => s,
+            PutError::TooLarge(_) | PutError::Body(_) => StoreError::Unavailable("in-memory put failed".into()),
+        })
+    }
+
+    async fn get_object(&self, key: &ObjectKey, range: Option<ByteRange>) -> Result<Option<ObjectBody>, StoreError> {
+        let Some(meta) = self.stored_meta(key).await? else { return Ok(None) };
+        let mut file = match tokio::fs::File::open(self.path_of(key)).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_unavailable(e)),
+        };
+        let size = file.metadata().await.map_err(io_unavailable)?.len();
+        let span = match range {
+            None => None,
+            Some(r) => Some(r.resolve(size).ok_or(StoreError::InvalidRange { size })?),
+        };
+        let (start, len) = span.map_or((0, size), |(s, e)| (s, e - s + 1));
+        file.seek(SeekFrom::Start(start)).await.map_err(io_unavailable)?;
+        let stream = ReaderStream::with_capacity(file.take(len), CHUNK);
+        Ok(Some(ObjectBody {
+            meta: ObjectMeta { size, content_type: meta.content_type, etag: meta.etag, last_modified: meta.last_modified },
+            span,
+            stream: Box::pin(stream),
+        }))
+    }
+
+    async fn head_object(&self, key: &ObjectKey) -> Result<Option<ObjectMeta>, StoreError> {
+        let Some(meta) = self.stored_meta(key).await? else { return Ok(None) };
+        let size = match tokio::fs::metadata(self.path_of(key)).await {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_unavailable(e)),
+        };
+        Ok(Some(ObjectMeta { size, content_type: meta.content_type, etag: meta.etag, last_modified: meta.last_modified }))
+    }
+
+    async fn delete_object(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        let k = key.as_str().to_owned();
+        self.with_db(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            txn.open_table(OBJECTS).map_err(unavailable)?.remove(k.as_str()).map_err(unavailable)?;
+            txn.commit().map_err(unavailable)
+        })
+        .await?;
+        match tokio::fs::remove_file(self.path_of(key)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_unavailable(e)),
+        }
+    }
+
+    async fn presign_get(&self, key: &ObjectKey, expires: Duration) -> Result<String, StoreError> {
+        self.presign("GET", key, "", expires)
+    }
+
+    async fn presign_put(&self, key: &ObjectKey, content_type: &str, expires: Duration) -> Result<String, StoreError> {
+        self.presign("PUT", key, content_type, expires)
+    }
+}

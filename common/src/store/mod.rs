@@ -1,0 +1,129 @@
+//! Storage ports, one trait per capability, and the adapters behind them.
+//!
+//! Every adapter gives the same guarantees; `tests/` runs one conformance suite against each.
+
+pub mod aws;
+mod cursor;
+pub mod embedded;
+mod object;
+mod principal;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+pub use cursor::CursorCodec;
+pub use object::{ByteRange, ObjectBody, ObjectKey, ObjectMeta};
+pub use principal::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
+
+use crate::domain::{Contract, ContractFilter, ContractId, Tenant, TenantId};
+use crate::error::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Create-if-absent found something already there.
+    #[error("already exists")]
+    AlreadyExists,
+    /// Replace-if-version found another version (or nothing).
+    #[error("version mismatch")]
+    VersionMismatch,
+    #[error("invalid cursor")]
+    InvalidCursor,
+    #[error("range not satisfiable (object is {size} bytes)")]
+    InvalidRange { size: u64 },
+    #[error("item too large: {0}")]
+    TooLarge(String),
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::AlreadyExists => ApiError::Conflict("The resource already exists.".into()),
+            StoreError::VersionMismatch => ApiError::PreconditionFailed("The resource has changed since you read it; fetch it again and retry with its new ETag.".into()),
+            StoreError::InvalidCursor => ApiError::field("query.cursor", "is not a cursor this listing issued; start again without a cursor"),
+            StoreError::InvalidRange { size } => ApiError::RangeNotSatisfiable { size },
+            StoreError::TooLarge(m) => ApiError::Internal(format!("item too large: {m}")),
+            StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            StoreError::Corrupt(m) => ApiError::Internal(format!("corrupt data: {m}")),
+        }
+    }
+}
+
+/// A page request: at most `limit` items after the position sealed in `cursor`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Present exactly when more items match.
+    pub next_cursor: Option<String>,
+}
+
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Fails with `AlreadyExists` when the id is taken.
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
+    async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError>;
+    /// Writes `tenant` only when the stored version is `expected_version`.
+    async fn replace_tenant(&self, tenant: &Tenant, expected_version: u64) -> Result<(), StoreError>;
+    /// Deletes every record under the tenant (its partition), returning how many were removed.
+    async fn purge_tenant(&self, id: &TenantId) -> Result<usize, StoreError>;
+}
+
+#[async_trait]
+pub trait PrincipalStore: Send + Sync {
+    /// Creates or replaces the mapping of an IAM principal to its role and tenant.
+    async fn put_principal(&self, principal: &Principal) -> Result<(), StoreError>;
+    async fn get_principal(&self, arn: &PrincipalArn) -> Result<Option<Principal>, StoreError>;
+    async fn delete_principal(&self, arn: &PrincipalArn) -> Result<(), StoreError>;
+    async fn put_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+    async fn get_api_key(&self, id: &ApiKeyId) -> Result<Option<ApiKeyRecord>, StoreError>;
+    async fn delete_api_key(&self, id: &ApiKeyId) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait ContractStore: Send + Sync {
+    async fn create_contract(&self, contract: &Contract) -> Result<(), StoreError>;
+    async fn replace_contract(&self, contract: &Contract, expected_version: u64) -> Result<(), StoreError>;
+    async fn get_contract(&self, tenant: &TenantId, id: &ContractId) -> Result<Option<Contract>, StoreError>;
+    /// Contracts in id order. Cursors are bound to the tenant and the filter.
+    async fn list_contracts(&self, tenant: &TenantId, filter: &ContractFilter, page: &PageRequest) -> Result<Page<Contract>, StoreError>;
+}
+
+#[async_trait]
+pub trait ObjectStore: Send + Sync {
+    async fn put_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError>;
+    /// The object as a byte stream, or the part of it in `range`; `None` when absent.
+    async fn get_object(&self, key: &ObjectKey, range: Option<ByteRange>) -> Result<Option<ObjectBody>, StoreError>;
+    async fn head_object(&self, key: &ObjectKey) -> Result<Option<ObjectMeta>, StoreError>;
+    /// Idempotent: deleting an absent object succeeds.
+    async fn delete_object(&self, key: &ObjectKey) -> Result<(), StoreError>;
+    /// A URL anyone can GET for `expires`, at most 7 days (S3's own limit).
+    async fn presign_get(&self, key: &ObjectKey, expires: std::time::Duration) -> Result<String, StoreError>;
+    /// A URL that accepts one PUT of `content_type`.
+    async fn presign_put(&self, key: &ObjectKey, content_type: &str, expires: std::time::Duration) -> Result<String, StoreError>;
+}
+
+/// S3's limit on presigned URL lifetime.
+pub const MAX_PRESIGN: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// Every port, from one adapter.
+#[derive(Clone)]
+pub struct Stores {
+    pub tenants: Arc<dyn TenantStore>,
+    pub principals: Arc<dyn PrincipalStore>,
+    pub contracts: Arc<dyn ContractStore>,
+    pub objects: Arc<dyn ObjectStore>,
+}
+
+/// Clamps a requested page size the way every listing does.
+pub const MAX_PAGE: usize = 100;

@@ -1,0 +1,193 @@
+//! Principals and API keys: who is calling, as the registry records it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Role, TenantId};
+
+/// An IAM principal ARN in the form the registry is keyed by.
+///
+/// An assumed-role ARN (`arn:aws:sts::<acct>:assumed-role/<role>/<session>`) names the role as
+/// `arn:aws:iam::<acct>:role/<role>`: the session name is chosen by whoever assumes the role, so it
+/// must never decide who the caller is. A role ARN with a path loses the path, because STS leaves
+/// it out of assumed-role ARNs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PrincipalArn(String);
+
+impl PrincipalArn {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let err = || "must be an IAM user or role ARN, or an STS assumed-role ARN".to_string();
+        let parts: Vec<&str> = raw.splitn(6, ':').collect();
+        let [arn, partition, service, region, account, resource] = parts.as_slice() else {
+            return Err(err());
+        };
+        let partition_ok = !partition.is_empty() && partition.bytes().all(|b| b.is_ascii_lowercase() || b == b'-');
+        if *arn != "arn" || !partition_ok || !region.is_empty() || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(err());
+        }
+        let name_ok = |s: &str| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+        let (kind, name) = match (*service, resource.split_once('/')) {
+            ("sts", Some(("assumed-role", rest))) => {
+                let (role, session) = rest.split_once('/').ok_or_else(err)?;
+                if !name_ok(role) || !name_ok(session) {
+                    return Err(err());
+                }
+                ("role", role)
+            }
+            ("iam", Some((kind @ ("role" | "user"), path_and_name))) => {
+                let name = path_and_name.rsplit('/').next().unwrap_or_default();
+                if !name_ok(name) {
+                    return Err(err());
+                }
+                (kind, name)
+            }
+            _ => return Err(err()),
+        };
+        Ok(Self(format!("arn:{partition}:iam::{account}:{kind}/{name}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PrincipalArn {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<PrincipalArn> for String {
+    fn from(p: PrincipalArn) -> String {
+        p.0
+    }
+}
+
+impl fmt::Display for PrincipalArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An API Gateway API key id (not the key's secret value).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ApiKeyId(String);
+
+impl ApiKeyId {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if !raw.is_empty() && raw.len() <= 128 && raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("must be 1 to 128 letters and digits".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ApiKeyId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ApiKeyId> for String {
+    fn from(p: ApiKeyId) -> String {
+        p.0
+    }
+}
+
+/// Whom a principal or an API key acts for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "lowercase")]
+pub enum Owner {
+    Operator,
+    Tenant {
+        #[serde(rename = "tenantId")]
+        tenant_id: TenantId,
+    },
+}
+
+impl Owner {
+    pub fn role(&self) -> Role {
+        match self {
+            Owner::Operator => Role::Operator,
+            Owner::Tenant { .. } => Role::Tenant,
+        }
+    }
+
+    pub fn tenant_id(&self) -> Option<&TenantId> {
+        match self {
+            Owner::Operator => None,
+            Owner::Tenant { tenant_id } => Some(tenant_id),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Principal {
+    pub arn: PrincipalArn,
+    #[serde(flatten)]
+    pub owner: Owner,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyRecord {
+    pub api_key_id: ApiKeyId,
+    #[serde(flatten)]
+    pub owner: Owner,
+    pub enabled: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assumed_role_maps_to_its_role_whatever_the_session() {
+        let a = PrincipalArn::parse("arn:aws:sts::123456789012:assumed-role/RedmineTenantA/i-0abc").unwrap();
+        let b = PrincipalArn::parse("arn:aws:sts::123456789012:assumed-role/RedmineTenantA/operator-admin").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.as_str(), "arn:aws:iam::123456789012:role/RedmineTenantA");
+    }
+
+    #[test]
+    fn role_paths_are_dropped_and_users_kept() {
+        assert_eq!(PrincipalArn::parse("arn:aws:iam::123456789012:role/service/Cms").unwrap().as_str(), "arn:aws:iam::123456789012:role/Cms");
+        assert_eq!(PrincipalArn::parse("arn:aws-cn:iam::123456789012:user/ops").unwrap().as_str(), "arn:aws-cn:iam::123456789012:user/ops");
+    }
+
+    #[test]
+    fn refuses_other_arns() {
+        for bad in [
+            "",
+            "arn:aws:iam::12345678901:role/x",
+            "arn:aws:s3:::bucket",
+            "arn:aws:sts::123456789012:assumed-role/RoleOnly",
+            "arn:aws:iam::123456789012:group/x",
+            "arn:aws:iam:ap-northeast-1:123456789012:role/x",
+            "arn:aws:iam::123456789012:role/has space",
+            "arn:aws:sts::123456789012:federated-user/x",
+        ] {
+            assert!(PrincipalArn::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn owner_serialises_flat() {
+        let p = Principal { arn: PrincipalArn::parse("arn:aws:iam::123456789012:role/a").unwrap(), owner: Owner::Tenant { tenant_id: TenantId::parse("tn_0000000000000001").unwrap() } };
+        let j = serde_json::to_value(&p).unwrap();
+        assert_eq!(j["role"], "tenant");
+        assert_eq!(j["tenantId"], "tn_0000000000000001");
+        assert_eq!(serde_json::from_value::<Principal>(j).unwrap(), p);
+    }
+}

@@ -1,0 +1,23 @@
+//! `POST /v1/tenants`: Onboards a tenant (operator only): 201 with Location and ETag.
+
+use std::sync::Arc;
+
+use common::runtime::{self, BoxFuture};
+use common::{ApiError, App, caller};
+use common::service::tenants::{self, NewTenant};
+use lambda_http::{Body, Request, Response};
+
+pub const ROUTE: &str = "POST /v1/tenants";
+
+/// The route's entry point, for the Lambda runtime and the local gateway alike.
+pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>> {
+    Box::pin(runtime::dispatch(ROUTE, app, req, handle))
+}
+
+async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller::of_request(&app, &req).await?;
+    caller.require_operator()?;
+    let input: NewTenant = common::http::json_body(&req)?;
+    let tenant = tenants::create(&app, &caller, input).await?;
+    common::http::created(&format!("/v1/tenants/{}", tenant.tenant_id), &tenant.etag(), &tenant)
+}

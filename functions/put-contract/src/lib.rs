@@ -1,0 +1,31 @@
+//! `PUT /v1/tenants/{tenantId}/contracts/{contractId}`: Creates a contract (201), or replaces it when If-Match names its current version (200). Operator only.
+
+use std::sync::Arc;
+
+use common::runtime::{self, BoxFuture};
+use common::{ApiError, App, caller};
+use common::domain::{ContractId, TenantId};
+use common::service::contracts::{self, ContractInput, PutConditions, PutOutcome};
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+
+pub const ROUTE: &str = "PUT /v1/tenants/{tenantId}/contracts/{contractId}";
+
+/// The route's entry point, for the Lambda runtime and the local gateway alike.
+pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>> {
+    Box::pin(runtime::dispatch(ROUTE, app, req, handle))
+}
+
+async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller::of_request(&app, &req).await?;
+    caller.require_operator()?;
+    let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
+    let id = common::http::path_param(&req, "contractId", ContractId::parse)?;
+    let cond = PutConditions { if_match: common::http::if_match(&req)?, create_only: common::http::if_none_match_any(&req)? };
+    let terms = common::http::json_body::<ContractInput>(&req)?.validate()?;
+    let (contract, outcome) = contracts::put(&app, &caller, &tenant, &id, terms, cond).await?;
+    match outcome {
+        PutOutcome::Created => common::http::created(&format!("/v1/tenants/{tenant}/contracts/{id}"), &contract.etag(), &contract),
+        PutOutcome::Replaced | PutOutcome::Unchanged => common::http::with_etag(common::http::json(StatusCode::OK, &contract)?, &contract.etag()),
+    }
+}
