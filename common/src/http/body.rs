@@ -40,8 +40,11 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
         None if bytes.is_empty() => return Err(ApiError::field("body", "is required: send a JSON object with Content-Type: application/json")),
         None => return Err(ApiError::UnsupportedMediaType("Send the body with Content-Type: application/json.".into())),
     }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::field("body", "is required: send a JSON object"));
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Err(ApiError::field("body", "is required: send a JSON object")),
+        // serde would also read a struct from an array; our bodies are always objects.
+        Some(b'{') => {}
+        Some(_) => return Err(ApiError::field("body", "must be a JSON object")),
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| ApiError::Validation(vec![field_error(&e)]))?;

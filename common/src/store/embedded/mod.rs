@@ -81,8 +81,14 @@ pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("embedded store: {e}"))
 }
 
+/// Encodes a record, refusing what DynamoDB would refuse (400 KB per item), so that both
+/// adapters accept exactly the same records.
 pub(crate) fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(format!("encoding: {e}")))
+    let bytes = serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(format!("encoding: {e}")))?;
+    if bytes.len() > super::aws::MAX_ITEM_BYTES {
+        return Err(StoreError::TooLarge(format!("{} bytes; items are at most {}", bytes.len(), super::aws::MAX_ITEM_BYTES)));
+    }
+    Ok(bytes)
 }
 
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, StoreError> {

@@ -1,0 +1,7 @@
+//! The one end-to-end test binary: storage conformance on every adapter, every route's handler,
+//! and every sample event in `events/`.
+
+mod conformance;
+mod events;
+mod handlers;
+mod handlers_contracts;

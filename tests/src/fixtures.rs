@@ -1,0 +1,160 @@
+//! Fresh stores for each test, over each adapter, and an app seeded with known principals.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use common::App;
+use common::clock::{Clock, ManualClock, SequentialIds, SystemClock};
+use common::domain::{BillingContact, BillingCycle, Contract, ContractId, ContractStatus, ContractTerms, CustomerProfile, Email, PlanTier, PostalCode, Tenant, TenantId, TenantStatus, Yen};
+use common::store::aws::{AwsSettings, AwsStore, bootstrap};
+use common::store::embedded::{EmbeddedOptions, EmbeddedStore, serve_objects};
+use common::store::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn, Stores};
+
+pub const CURSOR_KEY: [u8; 32] = [0x5e; 32];
+pub const REGION: &str = "ap-northeast-1";
+/// Set by the test command to the moto server it started.
+pub const MOTO_ENV: &str = "SEIKYU_TEST_MOTO_ENDPOINT";
+
+/// A store under test and whatever must live as long as it.
+pub struct StoreFixture {
+    pub stores: Stores,
+    pub adapter: &'static str,
+    _dir: Option<tempfile::TempDir>,
+    _server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Drop for StoreFixture {
+    fn drop(&mut self) {
+        if let Some(s) = &self._server {
+            s.abort();
+        }
+    }
+}
+
+pub fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2025-04-01T09:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+}
+
+/// An embedded store in a fresh directory, with its presigned-URL server on a random port.
+pub async fn embedded_store() -> StoreFixture {
+    embedded_store_with(Arc::new(SystemClock)).await
+}
+
+pub async fn embedded_store_with(clock: Arc<dyn Clock>) -> StoreFixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let options = EmbeddedOptions { cursor_key: CURSOR_KEY.to_vec(), presign_key: vec![0x11; 32], public_base_url: base };
+    let store = EmbeddedStore::open(dir.path(), options, clock).expect("open embedded store");
+    let server = tokio::spawn(serve_objects(store.clone(), listener));
+    StoreFixture { stores: store.stores(), adapter: "embedded", _dir: Some(dir), _server: Some(server) }
+}
+
+/// The moto endpoint the test command started. Failing here, not skipping: the DynamoDB/S3
+/// adapter is only proven against a real protocol server.
+pub fn moto_endpoint() -> String {
+    std::env::var(MOTO_ENV).unwrap_or_else(|_| panic!("{MOTO_ENV} is not set: run the tests with ./scripts/test, which starts a moto server"))
+}
+
+/// A DynamoDB table and S3 bucket of their own on the moto server, created by `bootstrap`.
+pub async fn dynamodb_store() -> StoreFixture {
+    let suffix = hex::encode(rand::random::<[u8; 6]>());
+    let settings = AwsSettings {
+        region: REGION.into(),
+        endpoint: Some(moto_endpoint()),
+        table: format!("seikyu-test-{suffix}"),
+        bucket: format!("seikyu-test-{suffix}"),
+        static_credentials: Some(("testing".into(), "testing".into())),
+    };
+    let store = AwsStore::connect(&settings, &CURSOR_KEY, Arc::new(SystemClock)).await.expect("connect to moto");
+    bootstrap(&store, REGION).await.expect("bootstrap table and bucket on moto");
+    StoreFixture { stores: store.stores(), adapter: "dynamodb", _dir: None, _server: None }
+}
+
+pub fn tenant_id(n: u8) -> TenantId {
+    TenantId::parse(&format!("tn_{:016}", n)).expect("fixed tenant id")
+}
+
+pub fn tenant(id: &TenantId, name: &str) -> Tenant {
+    Tenant {
+        tenant_id: id.clone(),
+        name: name.into(),
+        customer_profile: CustomerProfile {
+            company_name: format!("{name}株式会社"),
+            postal_code: PostalCode::parse("690-0887").expect("postal code"),
+            address: "島根県松江市殿町1番地".into(),
+            billing_contact: BillingContact { name: "経理 太郎".into(), email: Email::parse("keiri@example.co.jp").expect("email") },
+        },
+        plan_tier: PlanTier::Standard,
+        status: TenantStatus::Active,
+        created_at: t0(),
+        updated_at: t0(),
+        version: 1,
+    }
+}
+
+pub fn contract(tenant: &TenantId, id: &str, status: ContractStatus) -> Contract {
+    Contract {
+        contract_id: ContractId::parse(id).expect("contract id"),
+        tenant_id: tenant.clone(),
+        terms: ContractTerms {
+            plan_name: "Redmine ホスティング スタンダード".into(),
+            monthly_fee: Yen::non_negative(55_000).expect("fee"),
+            start_date: t0().date_naive(),
+            end_date: None,
+            billing_cycle: BillingCycle::Monthly,
+            status,
+            notes: Some("備考: \"引用\", カンマ".into()),
+        },
+        created_at: t0(),
+        updated_at: t0(),
+        version: 1,
+    }
+}
+
+/// Principals and keys every handler test and `events/` file use.
+pub mod who {
+    pub const OPERATOR_ARN: &str = "arn:aws:iam::123456789012:role/SeikyuOperator";
+    pub const OPERATOR_KEY: &str = "opkey0000001";
+    /// Tenant A signs with an assumed role; the session name is whatever the plugin chose.
+    pub const TENANT_A_ARN: &str = "arn:aws:sts::123456789012:assumed-role/RedmineTenantA/redmine-plugin";
+    pub const TENANT_A_KEY: &str = "tenantakey01";
+    pub const TENANT_B_ARN: &str = "arn:aws:iam::123456789012:user/redmine-tenant-b";
+    pub const TENANT_B_KEY: &str = "tenantbkey01";
+    pub const UNKNOWN_ARN: &str = "arn:aws:iam::123456789012:user/stranger";
+}
+
+/// An app over a fresh embedded store with a manual clock, sequential ids, an operator and two
+/// tenants (`tenant_id(1)` = A with contracts C-A-1 and C-A-2, `tenant_id(2)` = B with C-B-1).
+pub struct Seeded {
+    pub app: Arc<App>,
+    pub clock: Arc<ManualClock>,
+    _store: StoreFixture,
+}
+
+pub async fn seeded_app() -> Seeded {
+    let clock = Arc::new(ManualClock::new(t0()));
+    let store = embedded_store_with(clock.clone()).await;
+    let app = Arc::new(App { stores: store.stores.clone(), clock: clock.clone(), ids: Arc::new(SequentialIds::default()) });
+    seed(&app.stores).await;
+    Seeded { app, clock, _store: store }
+}
+
+pub async fn seed(stores: &Stores) {
+    let (a, b) = (tenant_id(1), tenant_id(2));
+    let principal = |arn: &str, owner: Owner| Principal { arn: PrincipalArn::parse(arn).expect("arn"), owner };
+    let key = |id: &str, owner: Owner| ApiKeyRecord { api_key_id: ApiKeyId::parse(id).expect("key id"), owner, enabled: true };
+    let ta = Owner::Tenant { tenant_id: a.clone() };
+    let tb = Owner::Tenant { tenant_id: b.clone() };
+    for (arn, owner) in [(who::OPERATOR_ARN, Owner::Operator), (who::TENANT_A_ARN, ta.clone()), (who::TENANT_B_ARN, tb.clone())] {
+        stores.principals.put_principal(&principal(arn, owner)).await.expect("seed principal");
+    }
+    for (id, owner) in [(who::OPERATOR_KEY, Owner::Operator), (who::TENANT_A_KEY, ta), (who::TENANT_B_KEY, tb)] {
+        stores.principals.put_api_key(&key(id, owner)).await.expect("seed key");
+    }
+    stores.tenants.create_tenant(&tenant(&a, "テナントA")).await.expect("seed tenant a");
+    stores.tenants.create_tenant(&tenant(&b, "テナントB")).await.expect("seed tenant b");
+    for (t, id, s) in [(&a, "C-A-1", ContractStatus::Active), (&a, "C-A-2", ContractStatus::Cancelled), (&b, "C-B-1", ContractStatus::Active)] {
+        stores.contracts.create_contract(&contract(t, id, s)).await.expect("seed contract");
+    }
+}

@@ -1,0 +1,5 @@
+//! Test fixtures: stores over each adapter, a seeded app, and API Gateway REST proxy events.
+
+pub mod events;
+pub mod fixtures;
+pub mod http_client;
