@@ -57,7 +57,13 @@ impl App {
 
     /// Builds the app over the given storage. `presign` is the embedded store's presign key and
     /// public base URL (ignored for AWS).
-    pub async fn build(storage: &StorageConfig, cursor_key: &[u8], clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>, presign: Option<(Vec<u8>, String)>) -> Result<Self, String> {
+    pub async fn build(
+        storage: &StorageConfig,
+        cursor_key: &[u8],
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        presign: Option<(Vec<u8>, String)>,
+    ) -> Result<Self, String> {
         let stores = match storage {
             StorageConfig::Aws(settings) => AwsStore::connect(settings, cursor_key, clock.clone()).await.map_err(|e| e.to_string())?.stores(),
             StorageConfig::Embedded { data_dir } => {

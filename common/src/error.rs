@@ -71,7 +71,11 @@ impl ApiError {
             Self::PreconditionFailed(d) => ("precondition-failed", "Precondition failed.", d.clone()),
             Self::PreconditionRequired(d) => ("precondition-required", "Precondition required.", d.clone()),
             Self::RangeNotSatisfiable { size } => ("range-not-satisfiable", "Range not satisfiable.", format!("The resource is {size} bytes long.")),
-            Self::Unavailable(_) => ("service-unavailable", "Service temporarily unavailable.", "Storage did not answer in time. Retry the request after the time in Retry-After.".into()),
+            Self::Unavailable(_) => (
+                "service-unavailable",
+                "Service temporarily unavailable.",
+                "Storage did not answer in time. Retry the request after the time in Retry-After.".into(),
+            ),
             Self::Internal(_) => ("internal-error", "Internal error.", "Something went wrong on our side. Quote the instance when you report it.".into()),
         };
         Problem {

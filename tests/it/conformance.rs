@@ -11,12 +11,13 @@ use seikyu_tests::fixtures::{StoreFixture, contract, tenant, tenant_id};
 use seikyu_tests::http_client;
 
 async fn read_all(body: common::store::ObjectBody) -> Vec<u8> {
-    body.stream.try_fold(Vec::new(), |mut acc, c| async move {
-        acc.extend_from_slice(&c);
-        Ok(acc)
-    })
-    .await
-    .expect("stream")
+    body.stream
+        .try_fold(Vec::new(), |mut acc, c| async move {
+            acc.extend_from_slice(&c);
+            Ok(acc)
+        })
+        .await
+        .expect("stream")
 }
 
 pub async fn tenant_create_if_absent_conflicts(f: StoreFixture) {
@@ -319,7 +320,8 @@ suite!(dynamodb, seikyu_tests::fixtures::dynamodb_store);
 async fn embedded_store_survives_a_restart() {
     use common::store::embedded::{EmbeddedOptions, EmbeddedStore};
     let dir = tempfile::tempdir().unwrap();
-    let options = || EmbeddedOptions { cursor_key: seikyu_tests::fixtures::CURSOR_KEY.to_vec(), presign_key: vec![1; 32], public_base_url: "http://127.0.0.1:1".into() };
+    let options =
+        || EmbeddedOptions { cursor_key: seikyu_tests::fixtures::CURSOR_KEY.to_vec(), presign_key: vec![1; 32], public_base_url: "http://127.0.0.1:1".into() };
     let clock = std::sync::Arc::new(common::clock::SystemClock);
     let key = ObjectKey::new(&tenant_id(1), "kept.pdf").unwrap();
     {

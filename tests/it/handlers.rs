@@ -2,9 +2,9 @@
 //! isolation.
 
 use common::runtime::Handler;
-use serde_json::{Value, json};
 use seikyu_tests::events::{Answer, Event, call};
 use seikyu_tests::fixtures::{Seeded, seeded_app, tenant_id, who};
+use serde_json::{Value, json};
 
 pub fn handler(function: &str) -> Handler {
     local_gateway::ROUTES.iter().find(|r| r.function == function).map(|r| r.handler).unwrap_or_else(|| panic!("no route {function}"))
@@ -92,10 +92,20 @@ async fn onboarding_refuses_unknown_fields_wrong_types_and_media() {
     let a = run(&s, "create-tenant", as_operator(post_tenant(&body))).await;
     assert_eq!((a.status, a.error_fields()), (400, vec!["customerProfile.billingContact".to_owned()]));
 
-    let a = run(&s, "create-tenant", as_operator(Event::new("POST", "/v1/tenants", "/v1/tenants").raw_body("{\"name\":").header("Content-Type", "application/json"))).await;
+    let a = run(
+        &s,
+        "create-tenant",
+        as_operator(Event::new("POST", "/v1/tenants", "/v1/tenants").raw_body("{\"name\":").header("Content-Type", "application/json")),
+    )
+    .await;
     assert_eq!((a.status, a.error_fields()), (400, vec!["body".to_owned()]));
 
-    let a = run(&s, "create-tenant", as_operator(Event::new("POST", "/v1/tenants", "/v1/tenants").raw_body("name=x").header("Content-Type", "application/x-www-form-urlencoded"))).await;
+    let a = run(
+        &s,
+        "create-tenant",
+        as_operator(Event::new("POST", "/v1/tenants", "/v1/tenants").raw_body("name=x").header("Content-Type", "application/x-www-form-urlencoded")),
+    )
+    .await;
     assert_eq!(a.status, 415);
 
     let huge = json!({ "name": "x".repeat(300 * 1024) });
@@ -110,10 +120,16 @@ async fn tenants_cannot_use_operator_routes() {
     let a = run(&s, "create-tenant", as_tenant_a(post_tenant(&new_tenant()))).await;
     assert_eq!(a.status, 403);
     // Even with a malformed body, the role is checked first.
-    let a = run(&s, "create-tenant", as_tenant_a(Event::new("POST", "/v1/tenants", "/v1/tenants").raw_body("{").header("Content-Type", "application/json"))).await;
+    let a =
+        run(&s, "create-tenant", as_tenant_a(Event::new("POST", "/v1/tenants", "/v1/tenants").raw_body("{").header("Content-Type", "application/json"))).await;
     assert_eq!(a.status, 403);
     let own = tenant_path(tenant_id(1).as_str());
-    let a = run(&s, "update-tenant", as_tenant_a(Event::new("PATCH", "/v1/tenants/{tenantId}", &own).header("If-Match", "\"1\"").json_body(&json!({"planTier": "premium"})))).await;
+    let a = run(
+        &s,
+        "update-tenant",
+        as_tenant_a(Event::new("PATCH", "/v1/tenants/{tenantId}", &own).header("If-Match", "\"1\"").json_body(&json!({"planTier": "premium"}))),
+    )
+    .await;
     assert_eq!(a.status, 403);
 }
 
@@ -173,7 +189,12 @@ async fn update_needs_a_current_if_match() {
     assert_eq!(a.status, 412);
 
     s.clock.advance(chrono::TimeDelta::minutes(5));
-    let a = run(&s, "update-tenant", patch(Some("\"1\""), json!({"planTier": "premium", "status": "suspended", "customerProfile": {"billingContact": {"email": "new@example.jp"}}}))).await;
+    let a = run(
+        &s,
+        "update-tenant",
+        patch(Some("\"1\""), json!({"planTier": "premium", "status": "suspended", "customerProfile": {"billingContact": {"email": "new@example.jp"}}})),
+    )
+    .await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.header("etag"), Some("\"2\""));
     assert_eq!(a.body["planTier"], "premium");
@@ -194,8 +215,18 @@ async fn update_needs_a_current_if_match() {
     let after = run(&s, "get-tenant", as_operator(Event::new("GET", "/v1/tenants/{tenantId}", &path))).await;
     assert_eq!(after.header("etag"), Some("\"2\""), "a refused patch changes nothing");
 
-    let a = run(&s, "update-tenant", as_operator(Event::new("PATCH", "/v1/tenants/{tenantId}", &tenant_path(tenant_id(9).as_str())).header("If-Match", "\"1\"").json_body(&json!({})))).await;
+    let a = run(
+        &s,
+        "update-tenant",
+        as_operator(Event::new("PATCH", "/v1/tenants/{tenantId}", &tenant_path(tenant_id(9).as_str())).header("If-Match", "\"1\"").json_body(&json!({}))),
+    )
+    .await;
     assert_eq!(a.status, 404);
-    let a = run(&s, "update-tenant", as_operator(Event::new("PATCH", "/v1/tenants/{tenantId}", "/v1/tenants/acme").header("If-Match", "\"1\"").json_body(&json!({})))).await;
+    let a = run(
+        &s,
+        "update-tenant",
+        as_operator(Event::new("PATCH", "/v1/tenants/{tenantId}", "/v1/tenants/acme").header("If-Match", "\"1\"").json_body(&json!({}))),
+    )
+    .await;
     assert_eq!((a.status, a.error_fields()), (400, vec!["path.tenantId".to_owned()]));
 }

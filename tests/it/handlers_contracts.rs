@@ -1,9 +1,9 @@
 //! Contract routes through their handlers: create/replace with preconditions, reads, listing with
 //! filters and cursors, and isolation between tenants.
 
-use serde_json::{Value, json};
 use seikyu_tests::events::Event;
 use seikyu_tests::fixtures::{seeded_app, tenant_id, who};
+use serde_json::{Value, json};
 
 use crate::handlers::{as_operator, as_tenant_a, run};
 
@@ -170,7 +170,8 @@ async fn listing_filters_and_pages() {
 
     let first = run(&s, "list-contracts", as_operator(list(&[("limit", "1")]))).await;
     let cursor = first.body["nextCursor"].as_str().unwrap().to_owned();
-    let replay = run(&s, "list-contracts", as_operator(Event::new("GET", MANY, &format!("/v1/tenants/{}/contracts", tenant_id(2))).query("cursor", &cursor))).await;
+    let replay =
+        run(&s, "list-contracts", as_operator(Event::new("GET", MANY, &format!("/v1/tenants/{}/contracts", tenant_id(2))).query("cursor", &cursor))).await;
     assert_eq!((replay.status, replay.error_fields()), (400, vec!["query.cursor".to_owned()]), "a cursor is bound to its tenant");
 
     let bad = run(&s, "list-contracts", as_operator(list(&[("limit", "0"), ("status", "open"), ("sort", "id")]))).await;

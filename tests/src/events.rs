@@ -130,6 +130,10 @@ pub async fn call(handler: common::runtime::Handler, app: &std::sync::Arc<common
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let bytes: &[u8] = resp.body().as_ref();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())) };
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+    };
     Answer { status, headers, body }
 }

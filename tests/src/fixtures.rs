@@ -5,7 +5,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use common::App;
 use common::clock::{Clock, ManualClock, SequentialIds, SystemClock};
-use common::domain::{BillingContact, BillingCycle, Contract, ContractId, ContractStatus, ContractTerms, CustomerProfile, Email, PlanTier, PostalCode, Tenant, TenantId, TenantStatus, Yen};
+use common::domain::{
+    BillingContact, BillingCycle, Contract, ContractId, ContractStatus, ContractTerms, CustomerProfile, Email, PlanTier, PostalCode, Tenant, TenantId,
+    TenantStatus, Yen,
+};
 use common::store::aws::{AwsSettings, AwsStore, bootstrap};
 use common::store::embedded::{EmbeddedOptions, EmbeddedStore, serve_objects};
 use common::store::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn, Stores};

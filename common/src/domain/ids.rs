@@ -58,11 +58,7 @@ impl ContractId {
             && raw.len() <= Self::MAX_LEN
             && raw.as_bytes()[0].is_ascii_alphanumeric()
             && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err("must be 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_', starting with a letter or digit".into())
-        }
+        if ok { Ok(Self(raw.to_owned())) } else { Err("must be 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_', starting with a letter or digit".into()) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -107,7 +103,16 @@ mod tests {
     #[test]
     fn tenant_ids_have_one_fixed_shape() {
         assert!(TenantId::parse("tn_0123456789abcdef").is_ok());
-        for bad in ["", "tn_", "tn_0123456789abcde", "tn_0123456789abcdefg", "TN_0123456789abcdef", "tn_0123456789ABCDEF", "tn_0123456789abcde#", "xx_0123456789abcdef"] {
+        for bad in [
+            "",
+            "tn_",
+            "tn_0123456789abcde",
+            "tn_0123456789abcdefg",
+            "TN_0123456789abcdef",
+            "tn_0123456789ABCDEF",
+            "tn_0123456789abcde#",
+            "xx_0123456789abcdef",
+        ] {
             assert!(TenantId::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

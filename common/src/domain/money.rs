@@ -15,11 +15,7 @@ impl Yen {
     pub const ZERO: Yen = Yen(0);
 
     pub fn new(v: i64) -> Result<Self, String> {
-        if (-Self::MAX..=Self::MAX).contains(&v) {
-            Ok(Self(v))
-        } else {
-            Err(format!("must be between -{max} and {max} yen", max = Self::MAX))
-        }
+        if (-Self::MAX..=Self::MAX).contains(&v) { Ok(Self(v)) } else { Err(format!("must be between -{max} and {max} yen", max = Self::MAX)) }
     }
 
     /// A price or fee: zero or more.
@@ -62,7 +58,7 @@ impl fmt::Display for Yen {
         }
         out.push('¥');
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(',');
             }
             out.push(c);

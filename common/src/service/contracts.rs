@@ -81,7 +81,14 @@ pub struct PutConditions {
 }
 
 /// Creates the contract, or replaces it when `If-Match` names its current version (operator only).
-pub async fn put(app: &App, caller: &Caller, tenant: &TenantId, id: &ContractId, terms: ContractTerms, cond: PutConditions) -> Result<(Contract, PutOutcome), ApiError> {
+pub async fn put(
+    app: &App,
+    caller: &Caller,
+    tenant: &TenantId,
+    id: &ContractId,
+    terms: ContractTerms,
+    cond: PutConditions,
+) -> Result<(Contract, PutOutcome), ApiError> {
     caller.require_operator()?;
     if app.stores.tenants.get_tenant(tenant).await?.is_none() {
         return Err(ApiError::NotFound);
@@ -93,7 +100,8 @@ pub async fn put(app: &App, caller: &Caller, tenant: &TenantId, id: &ContractId,
             match app.stores.contracts.create_contract(&contract).await {
                 Ok(()) => Ok((contract, PutOutcome::Created)),
                 Err(StoreError::AlreadyExists) => {
-                    let existing = app.stores.contracts.get_contract(tenant, id).await?.ok_or_else(|| ApiError::Unavailable("contract vanished during create".into()))?;
+                    let existing =
+                        app.stores.contracts.get_contract(tenant, id).await?.ok_or_else(|| ApiError::Unavailable("contract vanished during create".into()))?;
                     if cond.create_only {
                         Err(ApiError::PreconditionFailed("The contract already exists (If-None-Match: *).".into()))
                     } else if existing.terms == contract.terms {
@@ -106,7 +114,11 @@ pub async fn put(app: &App, caller: &Caller, tenant: &TenantId, id: &ContractId,
             }
         }
         Some(m) => {
-            let stale = || ApiError::PreconditionFailed("The contract has changed since you read it (or does not exist); fetch it again and retry with its new ETag.".into());
+            let stale = || {
+                ApiError::PreconditionFailed(
+                    "The contract has changed since you read it (or does not exist); fetch it again and retry with its new ETag.".into(),
+                )
+            };
             let existing = app.stores.contracts.get_contract(tenant, id).await?.ok_or_else(stale)?;
             if !m.matches(existing.version) {
                 return Err(stale());

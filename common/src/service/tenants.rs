@@ -80,7 +80,12 @@ fn profile(input: CustomerProfileInput, v: &mut Validator) -> Option<CustomerPro
     let address = v.check("customerProfile.address", text(&input.address, ADDRESS_MAX, false));
     let contact_name = v.check("customerProfile.billingContact.name", text(&input.billing_contact.name, NAME_MAX, false));
     let email = v.check("customerProfile.billingContact.email", Email::parse(&input.billing_contact.email));
-    Some(CustomerProfile { company_name: company_name?, postal_code: postal_code?, address: address?, billing_contact: BillingContact { name: contact_name?, email: email? } })
+    Some(CustomerProfile {
+        company_name: company_name?,
+        postal_code: postal_code?,
+        address: address?,
+        billing_contact: BillingContact { name: contact_name?, email: email? },
+    })
 }
 
 /// Onboards a tenant (operator only). Its id is generated; a collision is retried.
@@ -96,7 +101,16 @@ pub async fn create(app: &App, caller: &Caller, input: NewTenant) -> Result<Tena
     };
     let now = app.clock.now();
     for _ in 0..3 {
-        let tenant = Tenant { tenant_id: app.ids.tenant_id(), name: name.clone(), customer_profile: customer_profile.clone(), plan_tier, status: TenantStatus::Active, created_at: now, updated_at: now, version: 1 };
+        let tenant = Tenant {
+            tenant_id: app.ids.tenant_id(),
+            name: name.clone(),
+            customer_profile: customer_profile.clone(),
+            plan_tier,
+            status: TenantStatus::Active,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
         match app.stores.tenants.create_tenant(&tenant).await {
             Ok(()) => {
                 tracing::info!(tenant_id = %tenant.tenant_id, "tenant onboarded");

@@ -44,7 +44,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::AlreadyExists => ApiError::Conflict("The resource already exists.".into()),
-            StoreError::VersionMismatch => ApiError::PreconditionFailed("The resource has changed since you read it; fetch it again and retry with its new ETag.".into()),
+            StoreError::VersionMismatch => {
+                ApiError::PreconditionFailed("The resource has changed since you read it; fetch it again and retry with its new ETag.".into())
+            }
             StoreError::InvalidCursor => ApiError::field("query.cursor", "is not a cursor this listing issued; start again without a cursor"),
             StoreError::InvalidRange { size } => ApiError::RangeNotSatisfiable { size },
             StoreError::TooLarge(m) => ApiError::Internal(format!("item too large: {m}")),

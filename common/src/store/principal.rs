@@ -184,7 +184,10 @@ mod tests {
 
     #[test]
     fn owner_serialises_flat() {
-        let p = Principal { arn: PrincipalArn::parse("arn:aws:iam::123456789012:role/a").unwrap(), owner: Owner::Tenant { tenant_id: TenantId::parse("tn_0000000000000001").unwrap() } };
+        let p = Principal {
+            arn: PrincipalArn::parse("arn:aws:iam::123456789012:role/a").unwrap(),
+            owner: Owner::Tenant { tenant_id: TenantId::parse("tn_0000000000000001").unwrap() },
+        };
         let j = serde_json::to_value(&p).unwrap();
         assert_eq!(j["role"], "tenant");
         assert_eq!(j["tenantId"], "tn_0000000000000001");

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use common::runtime::{self, BoxFuture};
-use common::{ApiError, App, caller};
 use common::service::tenants::{self, NewTenant};
+use common::{ApiError, App, caller};
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "POST /v1/tenants";

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use common::runtime::{self, BoxFuture};
-use common::{ApiError, App, caller};
 use common::domain::{ContractFilter, ContractStatus, TenantId};
+use common::runtime::{self, BoxFuture};
 use common::service::contracts::{self, PageView};
 use common::store::{MAX_PAGE, PageRequest};
 use common::validation::Validator;
+use common::{ApiError, App, caller};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use common::runtime::{self, BoxFuture};
-use common::{ApiError, App, caller};
 use common::domain::TenantId;
+use common::runtime::{self, BoxFuture};
 use common::service::tenants::{self, TenantPatch};
+use common::{ApiError, App, caller};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 

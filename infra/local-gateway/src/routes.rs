@@ -20,8 +20,20 @@ pub const ROUTES: &[Route] = &[
     Route { function: "get-tenant", method: Method::GET, path: "/v1/tenants/{tenantId}", handler: get_tenant::handler, streams: false },
     Route { function: "update-tenant", method: Method::PATCH, path: "/v1/tenants/{tenantId}", handler: update_tenant::handler, streams: false },
     Route { function: "list-contracts", method: Method::GET, path: "/v1/tenants/{tenantId}/contracts", handler: list_contracts::handler, streams: false },
-    Route { function: "get-contract", method: Method::GET, path: "/v1/tenants/{tenantId}/contracts/{contractId}", handler: get_contract::handler, streams: false },
-    Route { function: "put-contract", method: Method::PUT, path: "/v1/tenants/{tenantId}/contracts/{contractId}", handler: put_contract::handler, streams: false },
+    Route {
+        function: "get-contract",
+        method: Method::GET,
+        path: "/v1/tenants/{tenantId}/contracts/{contractId}",
+        handler: get_contract::handler,
+        streams: false,
+    },
+    Route {
+        function: "put-contract",
+        method: Method::PUT,
+        path: "/v1/tenants/{tenantId}/contracts/{contractId}",
+        handler: put_contract::handler,
+        streams: false,
+    },
 ];
 
 impl Route {

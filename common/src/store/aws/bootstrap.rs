@@ -24,7 +24,9 @@ async fn ensure_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(),
     };
     if !exists {
         let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(|e| StoreError::Corrupt(e.to_string()));
-        let attr = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().map_err(|e| StoreError::Corrupt(e.to_string()));
+        let attr = |name: &str| {
+            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().map_err(|e| StoreError::Corrupt(e.to_string()))
+        };
         let created = ddb
             .create_table()
             .table_name(table)
@@ -69,7 +71,8 @@ async fn ensure_bucket(s3: &aws_sdk_s3::Client, bucket: &str, region: &str) -> R
     }
     let mut req = s3.create_bucket().bucket(bucket);
     if region != "us-east-1" {
-        let cfg = aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region)).build();
+        let cfg =
+            aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region)).build();
         req = req.create_bucket_configuration(cfg);
     }
     match req.send().await {

@@ -27,7 +27,10 @@ impl AwsStore {
         req = match cond {
             Cond::None => req,
             Cond::Absent => req.condition_expression("attribute_not_exists(PK)"),
-            Cond::Version(v) => req.condition_expression("#v = :v").expression_attribute_names("#v", "version").expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+            Cond::Version(v) => req
+                .condition_expression("#v = :v")
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
         };
         match req.send().await {
             Ok(_) => Ok(()),
@@ -40,7 +43,15 @@ impl AwsStore {
     }
 
     async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
-        let out = self.ddb.get_item().table_name(&self.table).set_key(Some(items::key(pk, sk))).consistent_read(true).send().await.map_err(|e| sdk_unavailable("GetItem", e))?;
+        let out = self
+            .ddb
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(items::key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_unavailable("GetItem", e))?;
         out.item.map(items::from_item).transpose()
     }
 
@@ -50,8 +61,22 @@ impl AwsStore {
     }
 
     /// One Query page of a tenant's partition, strongly consistent.
-    async fn query_page(&self, pk: &str, sk_prefix: Option<&str>, start: Option<Item>, limit: i32, projection: Option<&str>) -> Result<(Vec<Item>, Option<Item>), StoreError> {
-        let mut q = self.ddb.query().table_name(&self.table).consistent_read(true).limit(limit).set_exclusive_start_key(start).expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()));
+    async fn query_page(
+        &self,
+        pk: &str,
+        sk_prefix: Option<&str>,
+        start: Option<Item>,
+        limit: i32,
+        projection: Option<&str>,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let mut q = self
+            .ddb
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .limit(limit)
+            .set_exclusive_start_key(start)
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()));
         q = match sk_prefix {
             Some(p) => q.key_condition_expression("PK = :pk AND begins_with(SK, :sk)").expression_attribute_values(":sk", AttributeValue::S(p.to_owned())),
             None => q.key_condition_expression("PK = :pk"),
@@ -149,10 +174,9 @@ impl ContractStore for AwsStore {
         let pk = items::tenant_pk(tenant);
         // The cursor names the last contract returned, so the next page starts right after it
         // whatever DynamoDB's own page boundaries (Limit, 1 MB) were.
-        let mut start = match after {
-            Some(id) => Some(HashMap::from([("PK".to_owned(), AttributeValue::S(pk.clone())), ("SK".to_owned(), AttributeValue::S(format!("{CONTRACT_SK_PREFIX}{id}")))])),
-            None => None,
-        };
+        let mut start = after.map(|id| {
+            HashMap::from([("PK".to_owned(), AttributeValue::S(pk.clone())), ("SK".to_owned(), AttributeValue::S(format!("{CONTRACT_SK_PREFIX}{id}")))])
+        });
         let mut items: Vec<Contract> = Vec::with_capacity(limit);
         let mut more = false;
         'pages: loop {

@@ -103,7 +103,14 @@ impl ObjectStore for AwsStore {
     }
 
     async fn presign_get(&self, key: &ObjectKey, expires: Duration) -> Result<String, StoreError> {
-        let req = self.s3.get_object().bucket(&self.bucket).key(key.as_str()).presigned(presign_config(expires)?).await.map_err(|e| sdk_unavailable("presign GetObject", e))?;
+        let req = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .presigned(presign_config(expires)?)
+            .await
+            .map_err(|e| sdk_unavailable("presign GetObject", e))?;
         Ok(req.uri().to_owned())
     }
 

@@ -67,7 +67,12 @@ impl EmbeddedStore {
             params.insert(k.to_owned(), percent_decode(v).unwrap_or_default());
         }
         let get = |k: &str| params.get(k).cloned().unwrap_or_default();
-        let grant = Grant { method: get("X-Seikyu-Method"), key: key.clone(), expires: get("X-Seikyu-Expires").parse().unwrap_or(0), content_type: get("X-Seikyu-Content-Type") };
+        let grant = Grant {
+            method: get("X-Seikyu-Method"),
+            key: key.clone(),
+            expires: get("X-Seikyu-Expires").parse().unwrap_or(0),
+            content_type: get("X-Seikyu-Content-Type"),
+        };
         if grant.method != req.method().as_str() {
             return plain(StatusCode::FORBIDDEN, "The URL was not signed for this method.");
         }

@@ -128,7 +128,12 @@ impl EmbeddedStore {
         if expires > MAX_PRESIGN || expires.is_zero() {
             return Err(StoreError::Unavailable(format!("presigned URL lifetime {expires:?} is outside 1 s..7 days")));
         }
-        let grant = Grant { method: method.into(), key: key.clone(), expires: self.clock.now().timestamp() + expires.as_secs() as i64, content_type: content_type.into() };
+        let grant = Grant {
+            method: method.into(),
+            key: key.clone(),
+            expires: self.clock.now().timestamp() + expires.as_secs() as i64,
+            content_type: content_type.into(),
+        };
         let sig = self.sign(&grant);
         Ok(format!(
             "{}/_objects/{}?X-Seikyu-Method={}&X-Seikyu-Expires={}&X-Seikyu-Content-Type={}&X-Seikyu-Signature={}",

@@ -56,7 +56,11 @@ impl EmbeddedStore {
         .await
     }
 
-    async fn read_str<T: serde::de::DeserializeOwned + Send + 'static>(&self, table: TableDefinition<'static, &'static str, &'static [u8]>, key: String) -> Result<Option<T>, StoreError> {
+    async fn read_str<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        table: TableDefinition<'static, &'static str, &'static [u8]>,
+        key: String,
+    ) -> Result<Option<T>, StoreError> {
         self.with_db(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let t = txn.open_table(table).map_err(unavailable)?;
