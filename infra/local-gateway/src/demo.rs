@@ -1,0 +1,179 @@
+//! First-start demo data: an operator, two tenants with contracts, their principals, access keys
+//! and API keys; `demo-credentials.json` for clients, and commands to paste.
+
+use std::path::Path;
+
+use base64::Engine;
+use common::App;
+use common::caller::Caller;
+use common::domain::{ContractId, TenantId};
+use common::service::contracts::{self, ContractInput, PutConditions};
+use common::service::tenants::{self, BillingContactInput, CustomerProfileInput, NewTenant};
+use common::store::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::{AccessKey, ApiKey, CredentialFile};
+
+pub const FILE: &str = "demo-credentials.json";
+const ACCOUNT: &str = "000000000000";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub api_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantCredentials {
+    pub tenant_id: TenantId,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub api_key: String,
+}
+
+/// `demo-credentials.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoCredentials {
+    pub endpoint: String,
+    pub region: String,
+    pub operator: ClientCredentials,
+    pub tenants: Vec<TenantCredentials>,
+}
+
+fn random_from(alphabet: &[u8], len: usize) -> String {
+    (0..len).map(|_| alphabet[rand::random_range(0..alphabet.len())] as char).collect()
+}
+
+fn access_key_id() -> String {
+    format!("AKIA{}", random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16))
+}
+
+fn secret() -> String {
+    let bytes: [u8; 30] = rand::random();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn api_key_id() -> String {
+    random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 10)
+}
+
+fn api_key_value() -> String {
+    random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 40)
+}
+
+struct Issued {
+    access: AccessKey,
+    key: ApiKey,
+}
+
+async fn issue(app: &App, user: &str, owner: Owner) -> Result<Issued, String> {
+    let arn = format!("arn:aws:iam::{ACCOUNT}:user/{user}");
+    let principal = PrincipalArn::parse(&arn)?;
+    app.stores.principals.put_principal(&Principal { arn: principal, owner: owner.clone() }).await.map_err(|e| e.to_string())?;
+    let key = ApiKey { id: api_key_id(), value: api_key_value(), tenant_id: owner.tenant_id().cloned(), enabled: true };
+    let record = ApiKeyRecord { api_key_id: ApiKeyId::parse(&key.id)?, owner, enabled: true };
+    app.stores.principals.put_api_key(&record).await.map_err(|e| e.to_string())?;
+    Ok(Issued { access: AccessKey { access_key_id: access_key_id(), secret_access_key: secret(), principal_arn: arn, session_token: None }, key })
+}
+
+fn new_tenant(name: &str, company: &str, address: &str, email: &str, tier: &str) -> NewTenant {
+    NewTenant {
+        name: name.into(),
+        customer_profile: CustomerProfileInput {
+            company_name: company.into(),
+            postal_code: "690-0887".into(),
+            address: address.into(),
+            billing_contact: BillingContactInput { name: "経理部 請求担当".into(), email: email.into() },
+        },
+        plan_tier: tier.into(),
+    }
+}
+
+fn contract(plan: &str, fee: i64, start: &str, cycle: &str) -> ContractInput {
+    ContractInput {
+        plan_name: plan.into(),
+        monthly_fee: fee,
+        start_date: start.into(),
+        end_date: None,
+        billing_cycle: cycle.into(),
+        status: None,
+        notes: Some("デモデータ".into()),
+    }
+}
+
+/// Seeds the demo through the same domain operations the API uses; returns what to write.
+pub async fn seed(app: &App, endpoint: &str, region: &str) -> Result<(CredentialFile, DemoCredentials), String> {
+    let operator = issue(app, "seikyu-operator", Owner::Operator).await?;
+    let as_operator = Caller { principal: PrincipalArn::parse(&operator.access.principal_arn)?, owner: Owner::Operator, api_key_id: None };
+    let specs = [
+        (new_tenant("しまね商事", "株式会社しまね商事", "島根県松江市殿町1番地", "keiri@shimane.example.jp", "standard"), "redmine-shimane"),
+        (new_tenant("いずも工業", "いずも工業株式会社", "島根県出雲市今市町70番地", "billing@izumo.example.jp", "basic"), "redmine-izumo"),
+    ];
+    let mut file = CredentialFile { access_keys: vec![operator.access.clone()], api_keys: vec![operator.key.clone()] };
+    let mut tenants_out = Vec::new();
+    for (i, (spec, user)) in specs.into_iter().enumerate() {
+        let tenant = tenants::create(app, &as_operator, spec).await.map_err(|e| e.to_string())?;
+        let id = tenant.tenant_id.clone();
+        let plans =
+            [("Redmine ホスティング スタンダード", 55_000, "monthly"), ("バックアップ オプション", 5_500, "monthly"), ("年間サポート", 120_000, "yearly")];
+        for (n, (plan, fee, cycle)) in plans.iter().enumerate().take(3 - i) {
+            let cid = ContractId::parse(&format!("C-DEMO-{:03}", n + 1))?;
+            let terms = contract(plan, *fee, "2025-04-01", cycle).validate().map_err(|e| e.to_string())?;
+            contracts::put(app, &as_operator, &id, &cid, terms, PutConditions::default()).await.map_err(|e| e.to_string())?;
+        }
+        let issued = issue(app, user, Owner::Tenant { tenant_id: id.clone() }).await?;
+        tenants_out.push(TenantCredentials {
+            tenant_id: id,
+            access_key_id: issued.access.access_key_id.clone(),
+            secret_access_key: issued.access.secret_access_key.clone(),
+            api_key: issued.key.value.clone(),
+        });
+        file.access_keys.push(issued.access);
+        file.api_keys.push(issued.key);
+    }
+    let demo = DemoCredentials {
+        endpoint: endpoint.into(),
+        region: region.into(),
+        operator: ClientCredentials {
+            access_key_id: operator.access.access_key_id,
+            secret_access_key: operator.access.secret_access_key,
+            api_key: operator.key.value,
+        },
+        tenants: tenants_out,
+    };
+    Ok((file, demo))
+}
+
+pub fn write(dir: &Path, demo: &DemoCredentials) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(demo).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join(FILE), text).map_err(|e| format!("writing {FILE}: {e}"))
+}
+
+pub fn read(dir: &Path) -> Option<DemoCredentials> {
+    serde_json::from_str(&std::fs::read_to_string(dir.join(FILE)).ok()?).ok()
+}
+
+/// Ready-to-paste awscurl commands (awscurl is on PyPI: `pip install awscurl`).
+pub fn commands(demo: &DemoCredentials) -> String {
+    let curl =
+        |c: &str, s: &str, k: &str| format!("awscurl --service execute-api --region {} --access_key {c} --secret_key '{s}' -H 'x-api-key: {k}'", demo.region);
+    let mut out = String::new();
+    if let [a, b, ..] = demo.tenants.as_slice() {
+        let ta = curl(&a.access_key_id, &a.secret_access_key, &a.api_key);
+        out.push_str(&format!(
+            "# Tenant {} reads its own contracts:\n{ta} '{}/v1/tenants/{}/contracts?status=active'\n\n",
+            a.tenant_id, demo.endpoint, a.tenant_id
+        ));
+        out.push_str(&format!("# The same tenant asking for another tenant's data gets 404:\n{ta} '{}/v1/tenants/{}'\n\n", demo.endpoint, b.tenant_id));
+        let op = curl(&demo.operator.access_key_id, &demo.operator.secret_access_key, &demo.operator.api_key);
+        out.push_str(&format!(
+            "# The operator creates a contract:\n{op} -X PUT -H 'Content-Type: application/json' -d '{{\"planName\":\"追加ストレージ\",\"monthlyFee\":3300,\"startDate\":\"2025-05-01\",\"billingCycle\":\"monthly\"}}' '{}/v1/tenants/{}/contracts/C-DEMO-100'\n",
+            demo.endpoint, b.tenant_id
+        ));
+    }
+    out
+}

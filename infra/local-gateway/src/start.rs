@@ -1,0 +1,114 @@
+//! Starting the gateway: storage, keys, credentials and the demo, the same for the binary and for
+//! tests that run it in-process.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use common::App;
+use common::clock::{Clock, IdGenerator, RandomIds};
+use common::store::aws::{AwsSettings, AwsStore, bootstrap};
+use common::store::embedded::{EmbeddedOptions, EmbeddedStore};
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::{CredentialFile, Credentials};
+use crate::demo::{self, DemoCredentials};
+use crate::server::Gateway;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub host: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub region: String,
+    /// DynamoDB/S3 instead of the embedded store.
+    pub aws: Option<AwsTarget>,
+    /// Seed the demo when the data directory has no credentials yet.
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AwsTarget {
+    /// Another endpoint than AWS (moto); `None` means AWS itself, with the default credentials.
+    pub endpoint: Option<String>,
+    pub table: String,
+    pub bucket: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { host: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 3000, data_dir: PathBuf::from(".seikyu"), region: "ap-northeast-1".into(), aws: None, demo: true }
+    }
+}
+
+/// Secrets the gateway keeps with its data so that cursors and presigned URLs survive restarts.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Keys {
+    cursor_key: String,
+    presign_key: String,
+}
+
+fn keys(dir: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let path = dir.join("keys.json");
+    let keys: Keys = match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?,
+        Err(_) => {
+            let k = Keys { cursor_key: RandomIds.token(32), presign_key: RandomIds.token(32) };
+            std::fs::write(&path, serde_json::to_string_pretty(&k).map_err(|e| e.to_string())?).map_err(|e| format!("writing {}: {e}", path.display()))?;
+            k
+        }
+    };
+    Ok((common::app::decode_key("cursorKey", &keys.cursor_key)?, common::app::decode_key("presignKey", &keys.presign_key)?))
+}
+
+pub struct Started {
+    pub gateway: Arc<Gateway>,
+    pub listener: tokio::net::TcpListener,
+    pub endpoint: String,
+    pub demo: Option<DemoCredentials>,
+}
+
+pub async fn start(options: &Options, clock: Arc<dyn Clock>) -> Result<Started, String> {
+    std::fs::create_dir_all(&options.data_dir).map_err(|e| format!("creating {}: {e}", options.data_dir.display()))?;
+    let listener = tokio::net::TcpListener::bind((options.host, options.port)).await.map_err(|e| format!("binding {}:{}: {e}", options.host, options.port))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let endpoint = format!("http://{addr}");
+    let (cursor_key, presign_key) = keys(&options.data_dir)?;
+    let (stores, objects) = match &options.aws {
+        None => {
+            let opts = EmbeddedOptions { cursor_key, presign_key, public_base_url: endpoint.clone() };
+            let store = EmbeddedStore::open(&options.data_dir, opts, clock.clone()).map_err(|e| e.to_string())?;
+            (store.stores(), Some(store))
+        }
+        Some(target) => {
+            let static_credentials = target.endpoint.as_ref().map(|_| ("testing".to_owned(), "testing".to_owned()));
+            let settings = AwsSettings {
+                region: options.region.clone(),
+                endpoint: target.endpoint.clone(),
+                table: target.table.clone(),
+                bucket: target.bucket.clone(),
+                static_credentials,
+            };
+            let store = AwsStore::connect(&settings, &cursor_key, clock.clone()).await.map_err(|e| e.to_string())?;
+            bootstrap(&store, &options.region).await.map_err(|e| e.to_string())?;
+            (store.stores(), None)
+        }
+    };
+    let app = Arc::new(App { stores, clock: clock.clone(), ids: Arc::new(RandomIds) });
+    let (credentials, demo) = match Credentials::load(&options.data_dir)? {
+        Some(c) => (c, demo::read(&options.data_dir)),
+        None if options.demo => {
+            let (file, mut demo) = demo::seed(&app, &endpoint, &options.region).await?;
+            demo.endpoint = endpoint.clone();
+            demo::write(&options.data_dir, &demo)?;
+            (Credentials::create(&options.data_dir, file)?, Some(demo))
+        }
+        None => (Credentials::create(&options.data_dir, CredentialFile::default())?, None),
+    };
+    // The port may differ from the one the demo file was written with.
+    let demo = demo.map(|d| DemoCredentials { endpoint: endpoint.clone(), ..d });
+    let gateway = Arc::new(Gateway::new(app, Arc::new(credentials), &options.region, objects));
+    Ok(Started { gateway, listener, endpoint, demo })
+}
