@@ -95,7 +95,7 @@ pub async fn resolve(principals: &dyn PrincipalStore, identity: &Identity) -> Re
         }
     };
     let span = tracing::Span::current();
-    span.record("role", tracing::field::debug(principal.owner.role()));
+    span.record("role", if principal.owner.role() == Role::Operator { "operator" } else { "tenant" });
     if let Some(t) = principal.owner.tenant_id() {
         span.record("tenant_id", t.as_str());
     }

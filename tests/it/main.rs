@@ -3,5 +3,6 @@
 
 mod conformance;
 mod events;
+mod gateway;
 mod handlers;
 mod handlers_contracts;

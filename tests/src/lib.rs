@@ -2,4 +2,5 @@
 
 pub mod events;
 pub mod fixtures;
+pub mod gateway;
 pub mod http_client;

@@ -54,6 +54,10 @@ impl Gateway {
         Self { app, verifier: Verifier::new(region, credentials.clone()), credentials, clock, objects, stage: "local".into() }
     }
 
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
+    }
+
     pub fn credentials(&self) -> &Arc<Credentials> {
         &self.credentials
     }

@@ -32,12 +32,15 @@ pub struct Signed<'a> {
     pub body: &'a [u8],
 }
 
+/// Cached signing keys by (access key id, credential date).
+type KeyCache = RwLock<HashMap<(String, String), Arc<[u8]>>>;
+
 pub struct Verifier {
     region: String,
     service: String,
     credentials: Arc<Credentials>,
     /// Signing keys per (access key, date): deriving one costs four HMACs.
-    keys: RwLock<HashMap<(String, String), Arc<[u8]>>>,
+    keys: KeyCache,
 }
 
 struct AuthHeader<'a> {
