@@ -1,6 +1,7 @@
 //! The one end-to-end test binary: storage conformance on every adapter, every route's handler,
 //! and every sample event in `events/`.
 
+mod clients;
 mod conformance;
 mod events;
 mod gateway;
