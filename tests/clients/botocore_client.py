@@ -43,11 +43,11 @@ def main():
     contract = {"planName": "追加ストレージ", "monthlyFee": 3300, "startDate": "2025-05-01", "billingCycle": "monthly"}
     cases = [
         ("tenant reads itself", a, "GET", f"/v1/tenants/{a['tenantId']}", None),
-        ("tenant lists with a Japanese query value", a, "GET", f"/v1/tenants/{a['tenantId']}/contracts?status=active&limit=2", None),
+        ("tenant lists active contracts", a, "GET", f"/v1/tenants/{a['tenantId']}/contracts?status=active&limit=2", None),
         ("tenant reads another tenant", a, "GET", f"/v1/tenants/{b['tenantId']}", None),
         ("operator writes a contract", op, "PUT", f"/v1/tenants/{b['tenantId']}/contracts/C-PY-1", contract),
         ("operator patches a tenant", op, "PATCH", f"/v1/tenants/{b['tenantId']}", {"name": "いずも工業（更新）"}),
-        ("query with reserved characters", a, "GET", f"/v1/tenants/{a['tenantId']}/contracts?cursor=a%2Fb%3D%3D&status=%E6%9C%89%E5%8A%B9", None),
+        ("query with reserved characters and Japanese", a, "GET", f"/v1/tenants/{a['tenantId']}/contracts?cursor=a%2Fb%3D%3D&status=%E6%9C%89%E5%8A%B9", None),
     ]
     for name, who, method, path, body in cases:
         status, answer = call(demo, who, method, path, body)
