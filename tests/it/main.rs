@@ -7,3 +7,4 @@ mod events;
 mod gateway;
 mod handlers;
 mod handlers_contracts;
+mod template;
