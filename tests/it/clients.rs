@@ -19,7 +19,9 @@ async fn run_client(program: &str, script: &str) -> (Vec<serde_json::Value>, imp
     assert!(out.status.success(), "{program} {script}: {}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
     let copy = lines.clone();
-    let status = move |name: &str| copy.iter().find(|l| l["name"] == name).and_then(|l| l["status"].as_u64()).unwrap_or_else(|| panic!("no result for {name}: {copy:?}"));
+    let status = move |name: &str| {
+        copy.iter().find(|l| l["name"] == name).and_then(|l| l["status"].as_u64()).unwrap_or_else(|| panic!("no result for {name}: {copy:?}"))
+    };
     (lines, status)
 }
 

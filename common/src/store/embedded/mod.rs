@@ -70,7 +70,13 @@ impl EmbeddedStore {
         Stores { tenants: self.clone(), principals: self.clone(), contracts: self.clone(), objects: self.clone() }
     }
 
-    /// Runs blocking database work off the async threads.
+    /// Runs a read inline: redb reads are memory-mapped lookups of a few microseconds, cheaper
+    /// than a hop to the blocking pool.
+    fn read_db<T>(&self, f: impl FnOnce(&Database) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        f(&self.db)
+    }
+
+    /// Runs blocking database work (writes, which sync to disk) off the async threads.
     async fn with_db<T: Send + 'static>(&self, f: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || f(&db)).await.map_err(|e| StoreError::Unavailable(format!("storage task failed: {e}")))?

@@ -97,13 +97,12 @@ impl EmbeddedStore {
 
     async fn stored_meta(&self, key: &ObjectKey) -> Result<Option<StoredMeta>, StoreError> {
         let k = key.as_str().to_owned();
-        self.with_db(move |db| {
+        self.read_db(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let t = txn.open_table(OBJECTS).map_err(unavailable)?;
             let got = t.get(k.as_str()).map_err(unavailable)?;
             got.map(|g| decode(g.value())).transpose()
         })
-        .await
     }
 
     fn sign(&self, grant: &Grant) -> String {

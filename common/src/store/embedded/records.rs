@@ -61,13 +61,12 @@ impl EmbeddedStore {
         table: TableDefinition<'static, &'static str, &'static [u8]>,
         key: String,
     ) -> Result<Option<T>, StoreError> {
-        self.with_db(move |db| {
+        self.read_db(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let t = txn.open_table(table).map_err(unavailable)?;
             let got = t.get(key.as_str()).map_err(unavailable)?;
             got.map(|g| decode(g.value())).transpose()
         })
-        .await
     }
 
     async fn delete_str(&self, table: TableDefinition<'static, &'static str, &'static [u8]>, key: String) -> Result<(), StoreError> {
@@ -173,44 +172,41 @@ impl ContractStore for EmbeddedStore {
 
     async fn get_contract(&self, tenant: &TenantId, id: &ContractId) -> Result<Option<Contract>, StoreError> {
         let (tenant, id) = (tenant.to_string(), id.to_string());
-        self.with_db(move |db| {
+        self.read_db(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let t = txn.open_table(CONTRACTS).map_err(unavailable)?;
             let got = t.get((tenant.as_str(), id.as_str())).map_err(unavailable)?;
             got.map(|g| decode(g.value())).transpose()
         })
-        .await
     }
 
     async fn list_contracts(&self, tenant: &TenantId, filter: &ContractFilter, page: &PageRequest) -> Result<Page<Contract>, StoreError> {
         let scope = filter.scope();
         let after = page.cursor.as_deref().map(|c| self.codec.open(tenant, &scope, c)).transpose()?;
         let (tenant_s, filter, limit) = (tenant.to_string(), *filter, page.limit.max(1));
-        let (items, more) = self
-            .with_db(move |db| {
-                let txn = db.begin_read().map_err(unavailable)?;
-                let t = txn.open_table(CONTRACTS).map_err(unavailable)?;
-                let start = match &after {
-                    Some(pos) => Bound::Excluded((tenant_s.as_str(), pos.as_str())),
-                    None => Bound::Included((tenant_s.as_str(), "")),
-                };
-                let mut items = Vec::with_capacity(limit);
-                for entry in t.range::<(&str, &str)>((start, Bound::Unbounded)).map_err(unavailable)? {
-                    let (k, v) = entry.map_err(unavailable)?;
-                    if k.value().0 != tenant_s {
-                        break;
-                    }
-                    let c: Contract = decode(v.value())?;
-                    if filter.matches(&c) {
-                        if items.len() == limit {
-                            return Ok((items, true));
-                        }
-                        items.push(c);
-                    }
+        let (items, more) = self.read_db(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let t = txn.open_table(CONTRACTS).map_err(unavailable)?;
+            let start = match &after {
+                Some(pos) => Bound::Excluded((tenant_s.as_str(), pos.as_str())),
+                None => Bound::Included((tenant_s.as_str(), "")),
+            };
+            let mut items = Vec::with_capacity(limit);
+            for entry in t.range::<(&str, &str)>((start, Bound::Unbounded)).map_err(unavailable)? {
+                let (k, v) = entry.map_err(unavailable)?;
+                if k.value().0 != tenant_s {
+                    break;
                 }
-                Ok((items, false))
-            })
-            .await?;
+                let c: Contract = decode(v.value())?;
+                if filter.matches(&c) {
+                    if items.len() == limit {
+                        return Ok((items, true));
+                    }
+                    items.push(c);
+                }
+            }
+            Ok((items, false))
+        })?;
         let next_cursor = match (more, items.last()) {
             (true, Some(last)) => Some(self.codec.seal(tenant, &scope, last.contract_id.as_str())),
             _ => None,
