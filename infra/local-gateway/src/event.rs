@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use base64::Engine;
+use common::http::percent::decode_lossy as percent_decode;
 use http::HeaderMap;
 use serde_json::{Map, Value, json};
 
@@ -23,24 +24,6 @@ pub struct Incoming<'a> {
     pub source_ip: IpAddr,
     pub access_key: &'a AccessKey,
     pub api_key: &'a ApiKey,
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Account id from an ARN (`arn:aws:iam::<account>:...`).
@@ -146,11 +129,5 @@ mod tests {
     fn caller_ids_follow_sts() {
         assert_eq!(caller_of("arn:aws:sts::1:assumed-role/R/sess", "ASIAXYZ"), "AROAXYZ:sess");
         assert_eq!(caller_of("arn:aws:iam::1:user/u", "AKIAXYZ"), "AIDAXYZ");
-    }
-
-    #[test]
-    fn decoding() {
-        assert_eq!(percent_decode("%E8%AB%8B%E6%B1%82"), "請求");
-        assert_eq!(percent_decode("a+b%2"), "a+b%2");
     }
 }

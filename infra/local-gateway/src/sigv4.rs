@@ -53,40 +53,7 @@ struct AuthHeader<'a> {
     signature: &'a str,
 }
 
-/// Characters SigV4 leaves unencoded.
-fn unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
-}
-
-fn encode(s: &[u8], keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for &b in s {
-        if unreserved(b) || (keep_slash && b == b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn decode(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
-}
+use common::http::percent::{decode, encode};
 
 /// The canonical URI: the raw path, each byte outside the unreserved set and `/` encoded.
 pub fn canonical_uri(raw_path: &str) -> String {

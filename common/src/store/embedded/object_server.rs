@@ -15,7 +15,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 
 use super::EmbeddedStore;
-use super::objects::{Grant, PutError, percent_decode};
+use super::objects::{Grant, PutError};
+use crate::http::percent::decode_lossy;
 use crate::store::{ObjectKey, ObjectStore};
 
 /// S3's limit for one PUT.
@@ -64,7 +65,7 @@ impl EmbeddedStore {
         let mut params = std::collections::HashMap::new();
         for pair in req.uri().query().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            params.insert(k.to_owned(), percent_decode(v).unwrap_or_default());
+            params.insert(k.to_owned(), decode_lossy(v));
         }
         let get = |k: &str| params.get(k).cloned().unwrap_or_default();
         let grant = Grant {
