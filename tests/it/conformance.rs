@@ -4,10 +4,12 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::domain::{ContractFilter, ContractId, ContractStatus};
-use common::store::{ApiKeyId, ApiKeyRecord, ByteRange, ObjectKey, Owner, PageRequest, Principal, PrincipalArn, StoreError};
+use common::domain::{BillingFilter, BillingPeriod, BillingStatus, ContractFilter, ContractId, ContractStatus};
+use common::store::{
+    ApiKeyId, ApiKeyRecord, Begin, ByteRange, IdempotencyKey, ObjectKey, Owner, PageRequest, Principal, PrincipalArn, StoreError, StoredResponse,
+};
 use futures_util::TryStreamExt;
-use seikyu_tests::fixtures::{StoreFixture, contract, tenant, tenant_id};
+use seikyu_tests::fixtures::{StoreFixture, billing, contract, tenant, tenant_id};
 use seikyu_tests::http_client;
 
 async fn read_all(body: common::store::ObjectBody) -> Vec<u8> {
@@ -284,6 +286,101 @@ async fn embedded_presigned_urls_are_verified() {
     assert_eq!(read_all(untouched).await, sample(10).to_vec(), "refused uploads leave nothing behind");
 }
 
+pub async fn billings_create_replace_and_list_by_period(f: StoreFixture) {
+    let s = &f.stores;
+    let (a, b) = (tenant_id(1), tenant_id(2));
+    let mut n = 0u8;
+    for period in ["2024-12", "2025-01", "2025-02", "2025-03", "2025-04"] {
+        for status in [BillingStatus::Draft, BillingStatus::Issued, BillingStatus::Paid] {
+            n += 1;
+            s.billings.create_billing(&billing(&a, period, n, status)).await.unwrap();
+        }
+    }
+    s.billings.create_billing(&billing(&b, "2025-02", 99, BillingStatus::Issued)).await.unwrap();
+    let first = billing(&a, "2024-12", 1, BillingStatus::Draft);
+    assert!(matches!(s.billings.create_billing(&first).await, Err(StoreError::AlreadyExists)));
+    let mut next = first.clone();
+    next.content.notes = Some("更新".into());
+    next.version = 2;
+    assert!(matches!(s.billings.replace_billing(&next, 5).await, Err(StoreError::VersionMismatch)));
+    s.billings.replace_billing(&next, 1).await.unwrap();
+    assert_eq!(s.billings.get_billing(&a, &first.billing_id).await.unwrap(), Some(next));
+    assert_eq!(s.billings.get_billing(&b, &first.billing_id).await.unwrap(), None);
+
+    // Periods 2025-01..=2025-03, issued or paid: 6 records, in pages of 2.
+    let filter = BillingFilter {
+        from: Some(BillingPeriod::parse("2025-01").unwrap()),
+        to: Some(BillingPeriod::parse("2025-03").unwrap()),
+        statuses: Some(vec![BillingStatus::Issued, BillingStatus::Paid]),
+    };
+    let (mut seen, mut pages, mut cursor) = (Vec::new(), 0, None);
+    loop {
+        let page = s.billings.list_billings(&a, &filter, &PageRequest { limit: 2, cursor: cursor.clone() }).await.unwrap();
+        pages += 1;
+        seen.extend(page.items.iter().map(|b| (b.period.to_string(), b.status)));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3, "{}", f.adapter);
+    assert_eq!(seen.len(), 6);
+    assert!(seen.iter().all(|(p, st)| ("2025-01".."2025-04").contains(&p.as_str()) && *st != BillingStatus::Draft), "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "period order");
+    let open_ended = BillingFilter { from: Some(BillingPeriod::parse("2025-04").unwrap()), ..Default::default() };
+    assert_eq!(s.billings.list_billings(&a, &open_ended, &PageRequest { limit: 50, cursor: None }).await.unwrap().items.len(), 3);
+    let until = BillingFilter { to: Some(BillingPeriod::parse("2024-12").unwrap()), ..Default::default() };
+    assert_eq!(s.billings.list_billings(&a, &until, &PageRequest { limit: 50, cursor: None }).await.unwrap().items.len(), 3);
+    let page = s.billings.list_billings(&a, &BillingFilter::default(), &PageRequest { limit: 1, cursor: None }).await.unwrap();
+    let replayed = s.billings.list_billings(&b, &BillingFilter::default(), &PageRequest { limit: 1, cursor: page.next_cursor }).await;
+    assert!(matches!(replayed, Err(StoreError::InvalidCursor)));
+}
+
+pub async fn idempotency_keys_claim_replay_and_refuse(f: StoreFixture) {
+    let s = &f.stores;
+    let (a, b) = (tenant_id(1), tenant_id(2));
+    let key = IdempotencyKey::parse("3f1c9a2e-8d7b-4c1a").unwrap();
+    let t = seikyu_tests::fixtures::t0();
+    assert_eq!(s.idempotency.begin(&a, &key, "hash-1", t).await.unwrap(), Begin::Started);
+    assert_eq!(s.idempotency.begin(&a, &key, "hash-1", t).await.unwrap(), Begin::InProgress);
+    assert_eq!(s.idempotency.begin(&a, &key, "hash-2", t).await.unwrap(), Begin::Mismatch);
+    // Keys are per tenant.
+    assert_eq!(s.idempotency.begin(&b, &key, "hash-9", t).await.unwrap(), Begin::Started);
+    let response = StoredResponse { status: 201, headers: vec![("etag".into(), "\"1\"".into())], body: "{\"ok\":true}".into() };
+    s.idempotency.complete(&a, &key, "hash-1", &response, t).await.unwrap();
+    assert_eq!(s.idempotency.begin(&a, &key, "hash-1", t).await.unwrap(), Begin::Replay(response));
+    assert_eq!(s.idempotency.begin(&a, &key, "hash-2", t).await.unwrap(), Begin::Mismatch);
+
+    // A dead attempt's lease runs out and a retry takes over; an abandoned key is free at once.
+    let k2 = IdempotencyKey::parse("second").unwrap();
+    assert_eq!(s.idempotency.begin(&a, &k2, "h", t).await.unwrap(), Begin::Started);
+    assert_eq!(s.idempotency.begin(&a, &k2, "h", t + chrono::TimeDelta::seconds(10)).await.unwrap(), Begin::InProgress);
+    assert_eq!(s.idempotency.begin(&a, &k2, "h", t + chrono::TimeDelta::seconds(31)).await.unwrap(), Begin::Started);
+    s.idempotency.abandon(&a, &k2).await.unwrap();
+    assert_eq!(s.idempotency.begin(&a, &k2, "other", t).await.unwrap(), Begin::Started);
+}
+
+pub async fn concurrent_claims_let_exactly_one_start(f: StoreFixture) {
+    let s = f.stores.clone();
+    let key = IdempotencyKey::parse("race").unwrap();
+    let t = seikyu_tests::fixtures::t0();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (s, key) = (s.clone(), key.clone());
+            tokio::spawn(async move { s.idempotency.begin(&tenant_id(1), &key, "same", t).await })
+        })
+        .collect();
+    let mut started = 0;
+    for task in tasks {
+        match task.await.unwrap().unwrap() {
+            Begin::Started => started += 1,
+            Begin::InProgress => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(started, 1, "{}", f.adapter);
+}
+
 macro_rules! suite {
     ($adapter:ident, $make:path) => {
         mod $adapter {
@@ -299,6 +396,9 @@ macro_rules! suite {
                 oversized_items_are_refused,
                 objects_put_get_range_head_delete,
                 presigned_urls_work_over_http,
+                billings_create_replace_and_list_by_period,
+                idempotency_keys_claim_replay_and_refuse,
+                concurrent_claims_let_exactly_one_start,
             );
         }
     };

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use common::App;
 use common::clock::{Clock, ManualClock, SequentialIds, SystemClock};
 use common::domain::{
-    BillingContact, BillingCycle, Contract, ContractId, ContractStatus, ContractTerms, CustomerProfile, Email, PlanTier, PostalCode, Tenant, TenantId,
-    TenantStatus, Yen,
+    BillingContact, BillingContent, BillingCycle, BillingId, BillingLine, BillingPeriod, BillingRecord, BillingStatus, Contract, ContractId, ContractStatus,
+    ContractTerms, CustomerProfile, Email, PlanTier, PostalCode, TaxCategory, Tenant, TenantId, TenantStatus, Yen,
 };
 use common::store::aws::{AwsSettings, AwsStore, bootstrap};
 use common::store::embedded::{EmbeddedOptions, EmbeddedStore, serve_objects};
@@ -159,5 +159,27 @@ pub async fn seed(stores: &Stores) {
     stores.tenants.create_tenant(&tenant(&b, "テナントB")).await.expect("seed tenant b");
     for (t, id, s) in [(&a, "C-A-1", ContractStatus::Active), (&a, "C-A-2", ContractStatus::Cancelled), (&b, "C-B-1", ContractStatus::Active)] {
         stores.contracts.create_contract(&contract(t, id, s)).await.expect("seed contract");
+    }
+}
+
+/// A draft billing record for `period` with two lines (one at the reduced rate).
+pub fn billing(tenant: &TenantId, period: &str, n: u8, status: BillingStatus) -> BillingRecord {
+    let period = BillingPeriod::parse(period).expect("period");
+    let line = |d: &str, q, p, c| BillingLine { description: d.into(), quantity: q, unit_price: Yen::new(p).expect("price"), tax_category: c };
+    BillingRecord {
+        billing_id: BillingId::new(period, [n; 8]),
+        tenant_id: tenant.clone(),
+        period,
+        content: BillingContent {
+            lines: vec![line("Redmine ホスティング", 1, 55_000, TaxCategory::Standard), line("お茶（軽減税率）", 3, 108, TaxCategory::Reduced)],
+            notes: None,
+            issue_date: period.first_day().unwrap_or_default(),
+            due_date: period.first_day().unwrap_or_default() + chrono::TimeDelta::days(30),
+        },
+        status,
+        invoice_number: None,
+        created_at: t0(),
+        updated_at: t0(),
+        version: 1,
     }
 }

@@ -1,19 +1,25 @@
 //! The domain: types that parse, so that a value in hand is always valid.
 
+mod billing;
 mod contact;
 mod contract;
 mod ids;
 mod money;
 mod period;
+mod registration;
 mod role;
+mod tax;
 mod tenant;
 
+pub use billing::{BillingContent, BillingFilter, BillingId, BillingLine, BillingRecord, BillingStatus, parse_quantity, parse_unit_price};
 pub use contact::{Email, PostalCode};
 pub use contract::{BillingCycle, Contract, ContractFilter, ContractStatus, ContractTerms};
 pub use ids::{ContractId, TenantId};
 pub use money::Yen;
 pub use period::BillingPeriod;
+pub use registration::RegistrationNumber;
 pub use role::Role;
+pub use tax::{RateTotal, Rounding, TaxCategory, Totals, totals};
 pub use tenant::{BillingContact, CustomerProfile, PlanTier, Tenant, TenantStatus};
 
 /// Strong ETag for a stored version: `"<version>"`.

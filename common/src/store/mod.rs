@@ -5,6 +5,7 @@
 pub mod aws;
 mod cursor;
 pub mod embedded;
+mod idempotency;
 mod object;
 mod principal;
 
@@ -14,10 +15,11 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 pub use cursor::CursorCodec;
+pub use idempotency::{Begin, IdempotencyKey, IdempotencyRecord, IdempotencyState, LEASE, RETENTION, StoredResponse};
 pub use object::{ByteRange, ObjectBody, ObjectKey, ObjectMeta};
 pub use principal::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
 
-use crate::domain::{Contract, ContractFilter, ContractId, Tenant, TenantId};
+use crate::domain::{BillingFilter, BillingId, BillingRecord, Contract, ContractFilter, ContractId, Tenant, TenantId};
 use crate::error::ApiError;
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +104,32 @@ pub trait ContractStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait BillingStore: Send + Sync {
+    async fn create_billing(&self, billing: &BillingRecord) -> Result<(), StoreError>;
+    async fn replace_billing(&self, billing: &BillingRecord, expected_version: u64) -> Result<(), StoreError>;
+    async fn get_billing(&self, tenant: &TenantId, id: &BillingId) -> Result<Option<BillingRecord>, StoreError>;
+    /// Records in id order (so period order). Cursors are bound to the tenant and the filter.
+    async fn list_billings(&self, tenant: &TenantId, filter: &BillingFilter, page: &PageRequest) -> Result<Page<BillingRecord>, StoreError>;
+}
+
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` for a request with `request_hash`, or says why it cannot proceed.
+    async fn begin(&self, tenant: &TenantId, key: &IdempotencyKey, request_hash: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Begin, StoreError>;
+    /// Records the response for replays.
+    async fn complete(
+        &self,
+        tenant: &TenantId,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        response: &StoredResponse,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError>;
+    /// Releases the key after a failure, so that a retry can run.
+    async fn abandon(&self, tenant: &TenantId, key: &IdempotencyKey) -> Result<(), StoreError>;
+}
+
+#[async_trait]
 pub trait ObjectStore: Send + Sync {
     async fn put_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError>;
     /// The object as a byte stream, or the part of it in `range`; `None` when absent.
@@ -124,6 +152,8 @@ pub struct Stores {
     pub tenants: Arc<dyn TenantStore>,
     pub principals: Arc<dyn PrincipalStore>,
     pub contracts: Arc<dyn ContractStore>,
+    pub billings: Arc<dyn BillingStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
     pub objects: Arc<dyn ObjectStore>,
 }
 

@@ -14,14 +14,14 @@ use crate::domain::{Contract, ContractFilter, ContractId, Tenant, TenantId};
 use crate::store::{ApiKeyId, ApiKeyRecord, ContractStore, Page, PageRequest, Principal, PrincipalArn, PrincipalStore, StoreError, TenantStore};
 
 #[derive(Clone, Copy)]
-enum Cond {
+pub(crate) enum Cond {
     Absent,
     Version(u64),
     None,
 }
 
 impl AwsStore {
-    async fn put<T: Serialize + Sync>(&self, pk: String, sk: String, data: &T, cond: Cond) -> Result<(), StoreError> {
+    pub(crate) async fn put<T: Serialize + Sync>(&self, pk: String, sk: String, data: &T, cond: Cond) -> Result<(), StoreError> {
         let item = items::to_item(pk, sk, data)?;
         let mut req = self.ddb.put_item().table_name(&self.table).set_item(Some(item));
         req = match cond {
@@ -42,7 +42,7 @@ impl AwsStore {
         }
     }
 
-    async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
+    pub(crate) async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
         let out = self
             .ddb
             .get_item()
@@ -55,16 +55,17 @@ impl AwsStore {
         out.item.map(items::from_item).transpose()
     }
 
-    async fn delete(&self, pk: String, sk: &str) -> Result<(), StoreError> {
+    pub(crate) async fn delete(&self, pk: String, sk: &str) -> Result<(), StoreError> {
         self.ddb.delete_item().table_name(&self.table).set_key(Some(items::key(pk, sk))).send().await.map_err(|e| sdk_unavailable("DeleteItem", e))?;
         Ok(())
     }
 
-    /// One Query page of a tenant's partition, strongly consistent.
+    /// One Query page of a partition (sort keys between `lo` and `hi` when given), strongly
+    /// consistent.
     async fn query_page(
         &self,
         pk: &str,
-        sk_prefix: Option<&str>,
+        range: Option<(&str, &str)>,
         start: Option<Item>,
         limit: i32,
         projection: Option<&str>,
@@ -77,8 +78,11 @@ impl AwsStore {
             .limit(limit)
             .set_exclusive_start_key(start)
             .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()));
-        q = match sk_prefix {
-            Some(p) => q.key_condition_expression("PK = :pk AND begins_with(SK, :sk)").expression_attribute_values(":sk", AttributeValue::S(p.to_owned())),
+        q = match range {
+            Some((lo, hi)) => q
+                .key_condition_expression("PK = :pk AND SK BETWEEN :lo AND :hi")
+                .expression_attribute_values(":lo", AttributeValue::S(lo.to_owned()))
+                .expression_attribute_values(":hi", AttributeValue::S(hi.to_owned())),
             None => q.key_condition_expression("PK = :pk"),
         };
         if let Some(p) = projection {
@@ -86,6 +90,40 @@ impl AwsStore {
         }
         let out = q.send().await.map_err(|e| sdk_unavailable("Query", e))?;
         Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+    }
+
+    /// Up to `limit` items of partition `pk` with sort keys in `lo..=hi`, after sort key `after`,
+    /// that `keep` accepts; and whether more follow. DynamoDB's own page boundaries (Limit, 1 MB)
+    /// are followed until the page is full, so a cursor can name the last item returned.
+    pub(crate) async fn page<T: DeserializeOwned>(
+        &self,
+        pk: &str,
+        lo: &str,
+        hi: &str,
+        after: Option<String>,
+        limit: usize,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<(Vec<T>, bool), StoreError> {
+        let mut start = after
+            .filter(|a| a.as_str() >= lo)
+            .map(|sk| HashMap::from([("PK".to_owned(), AttributeValue::S(pk.to_owned())), ("SK".to_owned(), AttributeValue::S(sk))]));
+        let mut items = Vec::with_capacity(limit);
+        loop {
+            let (page_items, next) = self.query_page(pk, Some((lo, hi)), start, i32::try_from(limit + 1).unwrap_or(i32::MAX), None).await?;
+            for item in page_items {
+                let t: T = items::from_item(item)?;
+                if keep(&t) {
+                    if items.len() == limit {
+                        return Ok((items, true));
+                    }
+                    items.push(t);
+                }
+            }
+            match next {
+                Some(k) => start = Some(k),
+                None => return Ok((items, false)),
+            }
+        }
     }
 }
 
@@ -169,33 +207,11 @@ impl ContractStore for AwsStore {
 
     async fn list_contracts(&self, tenant: &TenantId, filter: &ContractFilter, page: &PageRequest) -> Result<Page<Contract>, StoreError> {
         let scope = filter.scope();
-        let after = page.cursor.as_deref().map(|c| self.codec.open(tenant, &scope, c)).transpose()?;
-        let limit = page.limit.max(1);
-        let pk = items::tenant_pk(tenant);
-        // The cursor names the last contract returned, so the next page starts right after it
-        // whatever DynamoDB's own page boundaries (Limit, 1 MB) were.
-        let mut start = after.map(|id| {
-            HashMap::from([("PK".to_owned(), AttributeValue::S(pk.clone())), ("SK".to_owned(), AttributeValue::S(format!("{CONTRACT_SK_PREFIX}{id}")))])
-        });
-        let mut items: Vec<Contract> = Vec::with_capacity(limit);
-        let mut more = false;
-        'pages: loop {
-            let (page_items, next) = self.query_page(&pk, Some(CONTRACT_SK_PREFIX), start, i32::try_from(limit + 1).unwrap_or(i32::MAX), None).await?;
-            for item in page_items {
-                let c: Contract = items::from_item(item)?;
-                if filter.matches(&c) {
-                    if items.len() == limit {
-                        more = true;
-                        break 'pages;
-                    }
-                    items.push(c);
-                }
-            }
-            match next {
-                Some(k) => start = Some(k),
-                None => break,
-            }
-        }
+        let after = page.cursor.as_deref().map(|c| self.codec.open(tenant, &scope, c)).transpose()?.map(|id| format!("{CONTRACT_SK_PREFIX}{id}"));
+        // '~' sorts after every character an id may hold.
+        let (items, more) = self
+            .page(&items::tenant_pk(tenant), CONTRACT_SK_PREFIX, &format!("{CONTRACT_SK_PREFIX}~"), after, page.limit.max(1), |c: &Contract| filter.matches(c))
+            .await?;
         let next_cursor = match (more, items.last()) {
             (true, Some(last)) => Some(self.codec.seal(tenant, &scope, last.contract_id.as_str())),
             _ => None,

@@ -19,6 +19,13 @@ pub(crate) const CONTRACT_SK_PREFIX: &str = "CONTRACT#";
 pub(crate) fn contract_sk(c: &ContractId) -> String {
     format!("{CONTRACT_SK_PREFIX}{c}")
 }
+pub(crate) const BILLING_SK_PREFIX: &str = "BILLING#";
+pub(crate) fn billing_sk(b: &crate::domain::BillingId) -> String {
+    format!("{BILLING_SK_PREFIX}{b}")
+}
+pub(crate) fn idempotency_sk(k: &crate::store::IdempotencyKey) -> String {
+    format!("IDEMPOTENCY#{}", k.as_str())
+}
 pub(crate) fn principal_pk(a: &PrincipalArn) -> String {
     format!("PRINCIPAL#{a}")
 }

@@ -8,11 +8,14 @@
 //! | contract  | `TENANT#<tenantId>`   | `CONTRACT#<id>`     |
 //! | principal | `PRINCIPAL#<arn>`     | `PRINCIPAL`         |
 //! | API key   | `APIKEY#<apiKeyId>`   | `APIKEY`            |
+//! | billing   | `TENANT#<tenantId>`   | `BILLING#<billingId>` (ids lead with their period) |
+//! | idempotency | `TENANT#<tenantId>` | `IDEMPOTENCY#<key>` (expires by TTL) |
 //!
 //! Every tenant item carries `tenantId`; every versioned item carries `version`, and writes are
 //! guarded by condition expressions on it. Objects live under `tenants/<tenantId>/` in the bucket.
 
 mod batch;
+mod billing;
 mod bootstrap;
 mod dynamo;
 mod items;
@@ -72,7 +75,14 @@ impl AwsStore {
     }
 
     pub fn stores(self: &Arc<Self>) -> Stores {
-        Stores { tenants: self.clone(), principals: self.clone(), contracts: self.clone(), objects: self.clone() }
+        Stores {
+            tenants: self.clone(),
+            principals: self.clone(),
+            contracts: self.clone(),
+            billings: self.clone(),
+            idempotency: self.clone(),
+            objects: self.clone(),
+        }
     }
 
     pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {

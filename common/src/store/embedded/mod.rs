@@ -1,9 +1,11 @@
 //! The embedded adapter for local runs: records in a redb database, objects as files, both under
 //! one data directory that survives restarts.
 
+mod billing;
 mod object_server;
 mod objects;
 mod records;
+mod tables;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +21,8 @@ pub(crate) const TENANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("t
 pub(crate) const PRINCIPALS: TableDefinition<&str, &[u8]> = TableDefinition::new("principals");
 pub(crate) const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys");
 pub(crate) const CONTRACTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("contracts");
+pub(crate) const BILLINGS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("billings");
+pub(crate) const IDEMPOTENCY: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("idempotency");
 pub(crate) const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("objects");
 
 /// Settings the embedded store needs beyond its directory.
@@ -53,6 +57,8 @@ impl EmbeddedStore {
             txn.open_table(PRINCIPALS).map_err(unavailable)?;
             txn.open_table(API_KEYS).map_err(unavailable)?;
             txn.open_table(CONTRACTS).map_err(unavailable)?;
+            txn.open_table(BILLINGS).map_err(unavailable)?;
+            txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
             txn.open_table(OBJECTS).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
@@ -67,7 +73,14 @@ impl EmbeddedStore {
     }
 
     pub fn stores(self: &Arc<Self>) -> Stores {
-        Stores { tenants: self.clone(), principals: self.clone(), contracts: self.clone(), objects: self.clone() }
+        Stores {
+            tenants: self.clone(),
+            principals: self.clone(),
+            contracts: self.clone(),
+            billings: self.clone(),
+            idempotency: self.clone(),
+            objects: self.clone(),
+        }
     }
 
     /// Runs a read inline: redb reads are memory-mapped lookups of a few microseconds, cheaper

@@ -1,0 +1,218 @@
+//! Billing records (請求情報): a tenant's charges for one billing period, line by line, from draft
+//! to issued invoice.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{BillingPeriod, Rounding, TaxCategory, TenantId, Totals, Yen, totals};
+
+/// A billing record id: its period and 8 random characters, `2025-04-k3j9x2m1`. Leading with the
+/// period keeps a tenant's records in period order in storage, so a period range is one query.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BillingId(String);
+
+impl BillingId {
+    const ALPHABET: &'static [u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let err = || "must be a billing id such as 2025-04-k3j9x2m1".to_string();
+        let (period, rest) = (raw.get(..7).ok_or_else(err)?, raw.get(7..).ok_or_else(err)?);
+        BillingPeriod::parse(period).map_err(|_| err())?;
+        let ok = rest.len() == 9 && rest.starts_with('-') && rest[1..].bytes().all(|b| Self::ALPHABET.contains(&b));
+        if ok { Ok(Self(raw.to_owned())) } else { Err(err()) }
+    }
+
+    pub fn new(period: BillingPeriod, random: [u8; 8]) -> Self {
+        let suffix: String = random.iter().map(|b| Self::ALPHABET[(*b as usize) % Self::ALPHABET.len()] as char).collect();
+        Self(format!("{period}-{suffix}"))
+    }
+
+    pub fn period(&self) -> BillingPeriod {
+        // Parsing guaranteed the first seven characters are a period.
+        BillingPeriod::parse(&self.0[..7]).unwrap_or_else(|_| unreachable!("billing ids start with their period"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for BillingId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<BillingId> for String {
+    fn from(v: BillingId) -> String {
+        v.0
+    }
+}
+
+impl fmt::Display for BillingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A quantity on a line: a whole number of units, 1 to 1,000,000.
+pub fn parse_quantity(q: i64) -> Result<i64, String> {
+    if (1..=1_000_000).contains(&q) { Ok(q) } else { Err("must be a whole number from 1 to 1,000,000".into()) }
+}
+
+/// A unit price: whole yen, at most ¥999,999,999 either way (negative for a discount line).
+pub fn parse_unit_price(p: i64) -> Result<Yen, String> {
+    if (-999_999_999..=999_999_999).contains(&p) { Yen::new(p) } else { Err("must be whole yen between -999,999,999 and 999,999,999".into()) }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingLine {
+    pub description: String,
+    pub quantity: i64,
+    pub unit_price: Yen,
+    pub tax_category: TaxCategory,
+}
+
+impl BillingLine {
+    /// quantity × unit price; `None` when it leaves `Yen`'s range.
+    pub fn amount(&self) -> Option<Yen> {
+        self.quantity.checked_mul(self.unit_price.get()).and_then(|v| Yen::new(v).ok())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BillingStatus {
+    Draft,
+    Issued,
+    Paid,
+    Void,
+}
+
+impl BillingStatus {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "draft" => Ok(Self::Draft),
+            "issued" => Ok(Self::Issued),
+            "paid" => Ok(Self::Paid),
+            "void" => Ok(Self::Void),
+            _ => Err("must be one of draft, issued, paid, void".into()),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Issued => "issued",
+            Self::Paid => "paid",
+            Self::Void => "void",
+        }
+    }
+
+    /// draft → issued → paid, and issued → void.
+    pub fn can_become(self, next: BillingStatus) -> bool {
+        matches!((self, next), (Self::Draft, Self::Issued) | (Self::Issued, Self::Paid) | (Self::Issued, Self::Void))
+    }
+}
+
+/// What the operator sets on a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingContent {
+    pub lines: Vec<BillingLine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+}
+
+impl BillingContent {
+    pub fn totals(&self, rounding: Rounding) -> Result<Totals, String> {
+        let amounts: Option<Vec<(TaxCategory, Yen)>> = self.lines.iter().map(|l| l.amount().map(|a| (l.tax_category, a))).collect();
+        totals(amounts.ok_or("a line amount is beyond ¥999,999,999,999")?, rounding)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingRecord {
+    pub billing_id: BillingId,
+    pub tenant_id: TenantId,
+    pub period: BillingPeriod,
+    #[serde(flatten)]
+    pub content: BillingContent,
+    pub status: BillingStatus,
+    /// Set when issued; kept when voided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+impl BillingRecord {
+    pub fn etag(&self) -> String {
+        super::etag_of(self.version)
+    }
+}
+
+/// Which billing records a listing returns: periods `from..=to` (either open), and statuses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BillingFilter {
+    pub from: Option<BillingPeriod>,
+    pub to: Option<BillingPeriod>,
+    /// `None`: every status.
+    pub statuses: Option<Vec<BillingStatus>>,
+}
+
+impl BillingFilter {
+    pub fn matches(&self, b: &BillingRecord) -> bool {
+        self.from.is_none_or(|f| b.period >= f) && self.to.is_none_or(|t| b.period <= t) && self.statuses.as_ref().is_none_or(|s| s.contains(&b.status))
+    }
+
+    /// Names the query for cursor binding.
+    pub fn scope(&self) -> String {
+        let statuses = self.statuses.as_ref().map(|s| s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default();
+        format!(
+            "billings?from={}&to={}&status={statuses}",
+            self.from.map(|p| p.to_string()).unwrap_or_default(),
+            self.to.map(|p| p.to_string()).unwrap_or_default()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_lead_with_their_period() {
+        let id = BillingId::new(BillingPeriod::parse("2025-04").unwrap(), [1, 2, 3, 4, 5, 6, 7, 200]);
+        assert_eq!(BillingId::parse(id.as_str()), Ok(id.clone()));
+        assert_eq!(id.period().to_string(), "2025-04");
+        for bad in ["", "2025-04", "2025-04-", "2025-13-abcdefgh", "2025-04-abcdefg", "2025-04-ABCDEFGH", "2025-04_abcdefgh", "2025-04-abcdefghi"] {
+            assert!(BillingId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn status_moves_only_forward() {
+        use BillingStatus::*;
+        assert!(Draft.can_become(Issued) && Issued.can_become(Paid) && Issued.can_become(Void));
+        for (a, b) in [(Draft, Paid), (Draft, Void), (Paid, Void), (Void, Issued), (Paid, Issued), (Issued, Draft)] {
+            assert!(!a.can_become(b), "{a:?} → {b:?}");
+        }
+    }
+
+    #[test]
+    fn line_amounts_stay_in_range() {
+        let line = |q, p| BillingLine { description: "x".into(), quantity: q, unit_price: Yen::new(p).unwrap(), tax_category: TaxCategory::Standard };
+        assert_eq!(line(3, -500).amount(), Some(Yen::new(-1500).unwrap()));
+        assert_eq!(line(1_000_000, 999_999_999).amount(), None);
+    }
+}
