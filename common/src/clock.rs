@@ -48,6 +48,8 @@ pub trait IdGenerator: Send + Sync {
     fn tenant_id(&self) -> TenantId;
     /// Opaque random token of `len` bytes, hex-encoded (secrets, key ids).
     fn token(&self, len: usize) -> String;
+    /// Eight random bytes (the random part of a billing id).
+    fn eight(&self) -> [u8; 8];
 }
 
 /// Ids from the operating system's random source.
@@ -65,6 +67,10 @@ impl IdGenerator for RandomIds {
         let mut b = vec![0u8; len];
         rand::rng().fill_bytes(&mut b);
         hex::encode(b)
+    }
+
+    fn eight(&self) -> [u8; 8] {
+        rand::random()
     }
 }
 
@@ -86,6 +92,16 @@ impl IdGenerator for SequentialIds {
     fn token(&self, len: usize) -> String {
         let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
         format!("{n:0width$x}", width = len * 2)
+    }
+
+    /// The n-th call's digits, one per byte: `…-00000001` as a billing id suffix.
+    fn eight(&self) -> [u8; 8] {
+        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut b = [0u8; 8];
+        for (slot, d) in b.iter_mut().zip(format!("{:08}", n % 100_000_000).bytes()) {
+            *slot = d - b'0';
+        }
+        b
     }
 }
 

@@ -24,6 +24,10 @@ pub enum ApiError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The request is well formed but cannot be processed as sent (an idempotency key reused
+    /// for another request).
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
     #[error("precondition required: {0}")]
@@ -51,6 +55,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -68,6 +73,7 @@ impl ApiError {
             Self::Forbidden(d) => ("forbidden", "Forbidden.", d.clone()),
             Self::NotFound => ("not-found", "Not found.", "The requested resource does not exist.".into()),
             Self::Conflict(d) => ("conflict", "Conflict.", d.clone()),
+            Self::Unprocessable(d) => ("unprocessable", "Unprocessable request.", d.clone()),
             Self::PreconditionFailed(d) => ("precondition-failed", "Precondition failed.", d.clone()),
             Self::PreconditionRequired(d) => ("precondition-required", "Precondition required.", d.clone()),
             Self::RangeNotSatisfiable { size } => ("range-not-satisfiable", "Range not satisfiable.", format!("The resource is {size} bytes long.")),

@@ -6,5 +6,6 @@ mod conformance;
 mod events;
 mod gateway;
 mod handlers;
+mod handlers_billings;
 mod handlers_contracts;
 mod template;

@@ -128,7 +128,8 @@ pub mod who {
 }
 
 /// An app over a fresh embedded store with a manual clock, sequential ids, an operator and two
-/// tenants (`tenant_id(1)` = A with contracts C-A-1 and C-A-2, `tenant_id(2)` = B with C-B-1).
+/// tenants (`tenant_id(1)` = A with contracts C-A-1 and C-A-2 and billing records 2025-03-issued01
+/// (issued) and 2025-04-draft001 (draft); `tenant_id(2)` = B with C-B-1 and 2025-03-issued02).
 pub struct Seeded {
     pub app: Arc<App>,
     pub clock: Arc<ManualClock>,
@@ -159,6 +160,16 @@ pub async fn seed(stores: &Stores) {
     stores.tenants.create_tenant(&tenant(&b, "テナントB")).await.expect("seed tenant b");
     for (t, id, s) in [(&a, "C-A-1", ContractStatus::Active), (&a, "C-A-2", ContractStatus::Cancelled), (&b, "C-B-1", ContractStatus::Active)] {
         stores.contracts.create_contract(&contract(t, id, s)).await.expect("seed contract");
+    }
+    for (t, id, status) in
+        [(&a, "2025-03-issued01", BillingStatus::Issued), (&a, "2025-04-draft001", BillingStatus::Draft), (&b, "2025-03-issued02", BillingStatus::Issued)]
+    {
+        let mut record = billing(t, &id[..7], 0, status);
+        record.billing_id = BillingId::parse(id).expect("billing id");
+        if status == BillingStatus::Issued {
+            record.invoice_number = Some(format!("INV-2025-{}", &id[8..]));
+        }
+        stores.billings.create_billing(&record).await.expect("seed billing");
     }
 }
 

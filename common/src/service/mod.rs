@@ -1,5 +1,6 @@
 //! Domain operations: what each route does, independent of HTTP. Handlers parse, call one of
 //! these, and format the answer.
 
+pub mod billings;
 pub mod contracts;
 pub mod tenants;

@@ -15,25 +15,23 @@ pub struct Route {
     pub streams: bool,
 }
 
+/// A buffered (not streaming) route.
+const fn route(function: &'static str, method: Method, path: &'static str, handler: Handler) -> Route {
+    Route { function, method, path, handler, streams: false }
+}
+
+#[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
-    Route { function: "create-tenant", method: Method::POST, path: "/v1/tenants", handler: create_tenant::handler, streams: false },
-    Route { function: "get-tenant", method: Method::GET, path: "/v1/tenants/{tenantId}", handler: get_tenant::handler, streams: false },
-    Route { function: "update-tenant", method: Method::PATCH, path: "/v1/tenants/{tenantId}", handler: update_tenant::handler, streams: false },
-    Route { function: "list-contracts", method: Method::GET, path: "/v1/tenants/{tenantId}/contracts", handler: list_contracts::handler, streams: false },
-    Route {
-        function: "get-contract",
-        method: Method::GET,
-        path: "/v1/tenants/{tenantId}/contracts/{contractId}",
-        handler: get_contract::handler,
-        streams: false,
-    },
-    Route {
-        function: "put-contract",
-        method: Method::PUT,
-        path: "/v1/tenants/{tenantId}/contracts/{contractId}",
-        handler: put_contract::handler,
-        streams: false,
-    },
+    route("create-tenant", Method::POST, "/v1/tenants", create_tenant::handler),
+    route("get-tenant", Method::GET, "/v1/tenants/{tenantId}", get_tenant::handler),
+    route("update-tenant", Method::PATCH, "/v1/tenants/{tenantId}", update_tenant::handler),
+    route("list-contracts", Method::GET, "/v1/tenants/{tenantId}/contracts", list_contracts::handler),
+    route("get-contract", Method::GET, "/v1/tenants/{tenantId}/contracts/{contractId}", get_contract::handler),
+    route("put-contract", Method::PUT, "/v1/tenants/{tenantId}/contracts/{contractId}", put_contract::handler),
+    route("create-billing", Method::POST, "/v1/tenants/{tenantId}/billings", create_billing::handler),
+    route("list-billings", Method::GET, "/v1/tenants/{tenantId}/billings", list_billings::handler),
+    route("get-billing", Method::GET, "/v1/tenants/{tenantId}/billings/{billingId}", get_billing::handler),
+    route("update-billing", Method::PATCH, "/v1/tenants/{tenantId}/billings/{billingId}", update_billing::handler),
 ];
 
 impl Route {
@@ -66,7 +64,7 @@ mod tests {
     #[test]
     fn every_route_is_unique_and_matches_its_own_template() {
         for (i, r) in ROUTES.iter().enumerate() {
-            let concrete = r.path.replace("{tenantId}", "tn_0000000000000001").replace("{contractId}", "C-1");
+            let concrete = r.path.replace("{tenantId}", "tn_0000000000000001").replace("{contractId}", "C-1").replace("{billingId}", "2025-04-abcdefgh");
             assert!(r.matches(&concrete).is_some(), "{}", r.path);
             for other in &ROUTES[i + 1..] {
                 assert!(!(other.method == r.method && other.path == r.path), "duplicate {} {}", r.method, r.path);

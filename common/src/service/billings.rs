@@ -1,0 +1,229 @@
+//! Billing records: drafts the operator writes, that tenants see once issued.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::contracts::parse_date;
+use crate::app::App;
+use crate::caller::Caller;
+use crate::domain::{
+    BillingContent, BillingFilter, BillingId, BillingLine, BillingPeriod, BillingRecord, BillingStatus, Rounding, TaxCategory, TenantId, Totals,
+    parse_quantity, parse_unit_price,
+};
+use crate::error::ApiError;
+use crate::http::{IfMatch, Patch};
+use crate::store::{Page, PageRequest, StoreError};
+use crate::validation::{Validator, text};
+
+pub const DESCRIPTION_MAX: usize = 200;
+pub const NOTES_MAX: usize = 2000;
+pub const MAX_LINES: usize = 500;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LineInput {
+    pub description: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub tax_category: String,
+}
+
+/// `POST /v1/tenants/{tenantId}/billings`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewBilling {
+    pub period: String,
+    pub lines: Vec<LineInput>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    pub issue_date: String,
+    pub due_date: String,
+}
+
+/// `PATCH .../billings/{billingId}`: a merge patch; `lines` replaces all lines.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BillingPatch {
+    #[serde(default)]
+    pub lines: Patch<Vec<LineInput>>,
+    #[serde(default)]
+    pub notes: Patch<String>,
+    #[serde(default)]
+    pub issue_date: Patch<String>,
+    #[serde(default)]
+    pub due_date: Patch<String>,
+}
+
+fn lines(input: Vec<LineInput>, v: &mut Validator) -> Vec<BillingLine> {
+    if input.is_empty() || input.len() > MAX_LINES {
+        v.add("lines", format!("must hold 1 to {MAX_LINES} lines"));
+    }
+    let mut out = Vec::with_capacity(input.len());
+    for (i, l) in input.into_iter().enumerate() {
+        let f = |name: &str| format!("lines[{i}].{name}");
+        let description = v.check(&f("description"), text(&l.description, DESCRIPTION_MAX, false));
+        let quantity = v.check(&f("quantity"), parse_quantity(l.quantity));
+        let unit_price = v.check(&f("unitPrice"), parse_unit_price(l.unit_price));
+        let tax_category = v.check(&f("taxCategory"), TaxCategory::parse(&l.tax_category));
+        if let (Some(description), Some(quantity), Some(unit_price), Some(tax_category)) = (description, quantity, unit_price, tax_category) {
+            out.push(BillingLine { description, quantity, unit_price, tax_category });
+        }
+    }
+    out
+}
+
+fn check_dates(issue: Option<NaiveDate>, due: Option<NaiveDate>, v: &mut Validator) {
+    if let (Some(i), Some(d)) = (issue, due)
+        && d < i
+    {
+        v.add("dueDate", "must be on or after issueDate");
+    }
+}
+
+fn check_totals(content: &BillingContent, v: &mut Validator) {
+    if let Err(m) = content.totals(Rounding::default()) {
+        v.add("lines", m);
+    }
+}
+
+/// A billing record as the API shows it: the record and its totals.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingView {
+    #[serde(flatten)]
+    pub record: BillingRecord,
+    pub totals: Totals,
+}
+
+impl BillingView {
+    pub fn of(record: BillingRecord, rounding: Rounding) -> Result<Self, ApiError> {
+        let totals = record.content.totals(rounding).map_err(|e| ApiError::Internal(format!("stored billing totals: {e}")))?;
+        Ok(Self { record, totals })
+    }
+}
+
+/// Validates a new billing record without side effects (so that nothing is claimed for a request
+/// that cannot succeed).
+pub fn validate_new(input: NewBilling) -> Result<(BillingPeriod, BillingContent), ApiError> {
+    let mut v = Validator::new();
+    let period = v.check("period", BillingPeriod::parse(&input.period));
+    let lines = lines(input.lines, &mut v);
+    let notes = v.check_opt("notes", input.notes.as_deref(), |n| text(n, NOTES_MAX, true));
+    let issue_date = v.check("issueDate", parse_date(&input.issue_date));
+    let due_date = v.check("dueDate", parse_date(&input.due_date));
+    check_dates(issue_date, due_date, &mut v);
+    let (Some(period), Some(notes), Some(issue_date), Some(due_date)) = (period, notes, issue_date, due_date) else {
+        return Err(v.finish().err().unwrap_or_else(|| ApiError::Internal("validation without errors".into())));
+    };
+    let content = BillingContent { lines, notes, issue_date, due_date };
+    check_totals(&content, &mut v);
+    v.finish()?;
+    Ok((period, content))
+}
+
+/// Creates a draft (operator only). `suffix` makes the id; the handler derives it from the
+/// idempotency key, so that running the same request twice can never make two records.
+pub async fn create(
+    app: &App,
+    caller: &Caller,
+    tenant: &TenantId,
+    period: BillingPeriod,
+    content: BillingContent,
+    suffix: [u8; 8],
+) -> Result<BillingRecord, ApiError> {
+    caller.require_operator()?;
+    if app.stores.tenants.get_tenant(tenant).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    let now = app.clock.now();
+    let record = BillingRecord {
+        billing_id: BillingId::new(period, suffix),
+        tenant_id: tenant.clone(),
+        period,
+        content,
+        status: BillingStatus::Draft,
+        invoice_number: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    match app.stores.billings.create_billing(&record).await {
+        Ok(()) => Ok(record),
+        Err(StoreError::AlreadyExists) => Err(ApiError::Conflict("This billing record was already created by an earlier attempt of the same request.".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What a caller may see: tenants never see drafts.
+fn visible(caller: &Caller, b: &BillingRecord) -> bool {
+    caller.tenant_id().is_none() || b.status != BillingStatus::Draft
+}
+
+pub async fn get(app: &App, caller: &Caller, tenant: &TenantId, id: &BillingId) -> Result<BillingRecord, ApiError> {
+    caller.authorize_tenant(tenant)?;
+    app.stores.billings.get_billing(tenant, id).await?.filter(|b| visible(caller, b)).ok_or(ApiError::NotFound)
+}
+
+/// Changes a draft (operator only) when `If-Match` names its current version.
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    tenant: &TenantId,
+    id: &BillingId,
+    patch: BillingPatch,
+    precondition: Option<IfMatch>,
+) -> Result<BillingRecord, ApiError> {
+    caller.require_operator()?;
+    let precondition = precondition.ok_or_else(|| ApiError::PreconditionRequired("Send If-Match with the billing record's ETag to change it.".into()))?;
+    let current = app.stores.billings.get_billing(tenant, id).await?.ok_or(ApiError::NotFound)?;
+    if !precondition.matches(current.version) {
+        return Err(ApiError::PreconditionFailed("The billing record has changed since you read it; fetch it again and retry with its new ETag.".into()));
+    }
+    if current.status != BillingStatus::Draft {
+        return Err(ApiError::Conflict(format!(
+            "The billing record is {}; only drafts change. Void the invoice and issue a new one to correct it.",
+            current.status.as_str()
+        )));
+    }
+    let mut v = Validator::new();
+    let mut content = current.content.clone();
+    if let Some(l) = patch.lines.required("lines", &mut v) {
+        content.lines = lines(l, &mut v);
+    }
+    match patch.notes {
+        Patch::Absent => {}
+        Patch::Null => content.notes = None,
+        Patch::Value(n) => content.notes = v.check("notes", text(&n, NOTES_MAX, true)).or(content.notes),
+    }
+    if let Some(d) = patch.issue_date.required("issueDate", &mut v) {
+        content.issue_date = v.check("issueDate", parse_date(&d)).unwrap_or(content.issue_date);
+    }
+    if let Some(d) = patch.due_date.required("dueDate", &mut v) {
+        content.due_date = v.check("dueDate", parse_date(&d)).unwrap_or(content.due_date);
+    }
+    check_dates(Some(content.issue_date), Some(content.due_date), &mut v);
+    check_totals(&content, &mut v);
+    v.finish()?;
+    let next = BillingRecord { content, updated_at: app.clock.now(), version: current.version + 1, ..current.clone() };
+    app.stores.billings.replace_billing(&next, current.version).await?;
+    Ok(next)
+}
+
+/// Lists a tenant's records; a tenant caller's listing never includes drafts.
+pub async fn list(app: &App, caller: &Caller, tenant: &TenantId, mut filter: BillingFilter, page: &PageRequest) -> Result<Page<BillingRecord>, ApiError> {
+    caller.authorize_tenant(tenant)?;
+    if app.stores.tenants.get_tenant(tenant).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    if caller.tenant_id().is_some() {
+        let shown = [BillingStatus::Issued, BillingStatus::Paid, BillingStatus::Void];
+        filter.statuses = Some(match filter.statuses {
+            None => shown.to_vec(),
+            Some(asked) => asked.into_iter().filter(|s| shown.contains(s)).collect(),
+        });
+        if filter.statuses.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Page { items: Vec::new(), next_cursor: None });
+        }
+    }
+    Ok(app.stores.billings.list_billings(tenant, &filter, page).await?)
+}
