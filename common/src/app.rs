@@ -13,6 +13,8 @@ pub struct App {
     pub stores: Stores,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
+    /// Renders invoice PDFs; only the routes that issue invoices need one.
+    pub renderer: Option<crate::service::invoices::SharedRenderer>,
 }
 
 /// Which storage a process uses, from its environment.
@@ -72,6 +74,6 @@ impl App {
                 EmbeddedStore::open(data_dir, options, clock.clone()).map_err(|e| e.to_string())?.stores()
             }
         };
-        Ok(Self { stores, clock, ids })
+        Ok(Self { stores, clock, ids, renderer: None })
     }
 }

@@ -158,7 +158,7 @@ async fn tenants_see_their_issued_records_only() {
     let get = |id: &str| as_tenant_a(Event::new("GET", ONE, &format!("/v1/tenants/{a}/billings/{id}")));
     let issued = run(&s, "get-billing", get("2025-03-issued01")).await;
     assert_eq!(issued.status, 200, "{}", issued.body);
-    assert_eq!(issued.body["invoiceNumber"], "INV-2025-issued01");
+    assert_eq!(issued.body["invoiceNumber"], "SEED-2025-000001");
     assert_eq!(run(&s, "get-billing", get("2025-04-draft001")).await.status, 404, "drafts are the operator's");
     let missing = run(&s, "get-billing", get("2025-04-nothere1")).await;
     let cross = run(&s, "get-billing", as_tenant_a(Event::new("GET", ONE, &format!("/v1/tenants/{}/billings/2025-03-issued02", tenant_id(2))))).await;

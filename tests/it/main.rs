@@ -8,4 +8,5 @@ mod gateway;
 mod handlers;
 mod handlers_billings;
 mod handlers_contracts;
+mod issuing;
 mod template;

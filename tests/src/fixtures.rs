@@ -139,7 +139,7 @@ pub struct Seeded {
 pub async fn seeded_app() -> Seeded {
     let clock = Arc::new(ManualClock::new(t0()));
     let store = embedded_store_with(clock.clone()).await;
-    let app = Arc::new(App { stores: store.stores.clone(), clock: clock.clone(), ids: Arc::new(SequentialIds::default()) });
+    let app = Arc::new(App { stores: store.stores.clone(), clock: clock.clone(), ids: Arc::new(SequentialIds::default()), renderer: Some(Arc::new(FakePdf)) });
     seed(&app.stores).await;
     Seeded { app, clock, _store: store }
 }
@@ -161,16 +161,21 @@ pub async fn seed(stores: &Stores) {
     for (t, id, s) in [(&a, "C-A-1", ContractStatus::Active), (&a, "C-A-2", ContractStatus::Cancelled), (&b, "C-B-1", ContractStatus::Active)] {
         stores.contracts.create_contract(&contract(t, id, s)).await.expect("seed contract");
     }
-    for (t, id, status) in
-        [(&a, "2025-03-issued01", BillingStatus::Issued), (&a, "2025-04-draft001", BillingStatus::Draft), (&b, "2025-03-issued02", BillingStatus::Issued)]
-    {
+    let seeded = [
+        (&a, "2025-03-issued01", BillingStatus::Issued, Some("SEED-2025-000001")),
+        (&a, "2025-04-draft001", BillingStatus::Draft, None),
+        (&b, "2025-03-issued02", BillingStatus::Issued, Some("SEED-2025-000002")),
+    ];
+    for (t, id, status, number) in seeded {
         let mut record = billing(t, &id[..7], 0, status);
         record.billing_id = BillingId::parse(id).expect("billing id");
-        if status == BillingStatus::Issued {
-            record.invoice_number = Some(format!("INV-2025-{}", &id[8..]));
-        }
+        record.invoice_number = number.map(|n| common::domain::InvoiceNumber::parse(n).expect("invoice number"));
         stores.billings.create_billing(&record).await.expect("seed billing");
+        if let Some(number) = record.invoice_number.clone() {
+            stores.invoices.allocate_invoice(2025, number.seq(), &issued_invoice(&record, number), &record, record.version).await.ok();
+        }
     }
+    stores.invoices.put_issuer(&issuer(), None).await.expect("seed issuer");
 }
 
 /// A draft billing record for `period` with two lines (one at the reduced rate).
@@ -178,7 +183,7 @@ pub fn billing(tenant: &TenantId, period: &str, n: u8, status: BillingStatus) ->
     let period = BillingPeriod::parse(period).expect("period");
     let line = |d: &str, q, p, c| BillingLine { description: d.into(), quantity: q, unit_price: Yen::new(p).expect("price"), tax_category: c };
     BillingRecord {
-        billing_id: BillingId::new(period, [n; 8]),
+        billing_id: BillingId::new(period, [n, n / 36, n, n, n, n, n, n]),
         tenant_id: tenant.clone(),
         period,
         content: BillingContent {
@@ -189,6 +194,53 @@ pub fn billing(tenant: &TenantId, period: &str, n: u8, status: BillingStatus) ->
         },
         status,
         invoice_number: None,
+        created_at: t0(),
+        updated_at: t0(),
+        version: 1,
+    }
+}
+
+/// A stand-in renderer: deterministic bytes that name the invoice and its totals.
+pub struct FakePdf;
+
+impl common::service::invoices::InvoiceRenderer for FakePdf {
+    fn render(&self, invoice: &common::domain::Invoice) -> Result<Vec<u8>, String> {
+        Ok(format!("%PDF-1.7\n% {} {} {}\n%%EOF\n", invoice.invoice_number, invoice.tenant_id, invoice.totals.total.get()).into_bytes())
+    }
+}
+
+/// The issuer every seeded app has.
+pub fn issuer() -> common::domain::IssuerSettings {
+    common::domain::IssuerSettings {
+        name: "株式会社セイキュウ".into(),
+        address: "島根県松江市学園南1-2-3".into(),
+        registration_number: common::domain::RegistrationNumber::parse("T8700110005901").expect("registration number"),
+        bank_details: "しまね銀行 松江支店 普通 1234567".into(),
+        invoice_prefix: common::domain::InvoicePrefix::parse("INV").expect("prefix"),
+        rounding: common::domain::Rounding::Floor,
+        version: 1,
+        updated_at: t0(),
+    }
+}
+
+/// An issued invoice for a seeded billing record (as if issued before the test began).
+pub fn issued_invoice(b: &BillingRecord, number: common::domain::InvoiceNumber) -> common::domain::Invoice {
+    let i = issuer();
+    common::domain::Invoice {
+        invoice_number: number,
+        tenant_id: b.tenant_id.clone(),
+        billing_id: b.billing_id.clone(),
+        period: b.period,
+        status: common::domain::InvoiceStatus::Issued,
+        issue_date: b.content.issue_date,
+        due_date: b.content.due_date,
+        recipient: tenant(&b.tenant_id, "seeded").customer_profile,
+        issuer: common::domain::IssuerSnapshot { name: i.name, address: i.address, registration_number: i.registration_number, bank_details: i.bank_details },
+        lines: b.content.lines.clone(),
+        notes: None,
+        totals: b.content.totals(i.rounding).expect("totals"),
+        pdf: Some(common::domain::PdfInfo { sha256: "0".repeat(64), size: 0 }),
+        void_reason: None,
         created_at: t0(),
         updated_at: t0(),
         version: 1,

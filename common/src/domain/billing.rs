@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{BillingPeriod, Rounding, TaxCategory, TenantId, Totals, Yen, totals};
+use super::{BillingPeriod, InvoiceNumber, Rounding, TaxCategory, TenantId, Totals, Yen, totals};
 
 /// A billing record id: its period and 8 random characters, `2025-04-k3j9x2m1`. Leading with the
 /// period keeps a tenant's records in period order in storage, so a period range is one query.
@@ -149,7 +149,7 @@ pub struct BillingRecord {
     pub status: BillingStatus,
     /// Set when issued; kept when voided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoice_number: Option<String>,
+    pub invoice_number: Option<InvoiceNumber>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,

@@ -3,4 +3,5 @@
 
 pub mod billings;
 pub mod contracts;
+pub mod invoices;
 pub mod tenants;

@@ -19,7 +19,9 @@ pub use idempotency::{Begin, IdempotencyKey, IdempotencyRecord, IdempotencyState
 pub use object::{ByteRange, ObjectBody, ObjectKey, ObjectMeta};
 pub use principal::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
 
-use crate::domain::{BillingFilter, BillingId, BillingRecord, Contract, ContractFilter, ContractId, Tenant, TenantId};
+use crate::domain::{
+    BillingFilter, BillingId, BillingPeriod, BillingRecord, Contract, ContractFilter, ContractId, Invoice, InvoiceNumber, IssuerSettings, Tenant, TenantId,
+};
 use crate::error::ApiError;
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +132,33 @@ pub trait IdempotencyStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait InvoiceStore: Send + Sync {
+    async fn get_issuer(&self) -> Result<Option<IssuerSettings>, StoreError>;
+    /// Creates the settings (`expected_version` `None`) or replaces them at that version.
+    async fn put_issuer(&self, settings: &IssuerSettings, expected_version: Option<u64>) -> Result<(), StoreError>;
+    /// The sequence number `year`'s counter hands out next (1 when it has handed out none).
+    async fn next_invoice_seq(&self, year: i32) -> Result<u64, StoreError>;
+    /// In one transaction: move `year`'s counter from `seq` to `seq + 1`, create `invoice`, and
+    /// replace `billing` where its stored version is `billing_version`. `VersionMismatch` when the
+    /// counter or the billing record moved meanwhile: nothing was written, and no number used.
+    async fn allocate_invoice(&self, year: i32, seq: u64, invoice: &Invoice, billing: &BillingRecord, billing_version: u64) -> Result<(), StoreError>;
+    async fn get_invoice(&self, tenant: &TenantId, number: &InvoiceNumber) -> Result<Option<Invoice>, StoreError>;
+    /// In one transaction: replace both, each only at its expected version.
+    async fn update_invoice_and_billing(
+        &self,
+        invoice: &Invoice,
+        invoice_version: u64,
+        billing: &BillingRecord,
+        billing_version: u64,
+    ) -> Result<(), StoreError>;
+    /// A tenant's invoices in number order, optionally of one billing period.
+    async fn list_invoices(&self, tenant: &TenantId, period: Option<BillingPeriod>, page: &PageRequest) -> Result<Page<Invoice>, StoreError>;
+}
+
+/// DynamoDB's limit on the items of one transaction.
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+#[async_trait]
 pub trait ObjectStore: Send + Sync {
     async fn put_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError>;
     /// The object as a byte stream, or the part of it in `range`; `None` when absent.
@@ -154,6 +183,7 @@ pub struct Stores {
     pub contracts: Arc<dyn ContractStore>,
     pub billings: Arc<dyn BillingStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
+    pub invoices: Arc<dyn InvoiceStore>,
     pub objects: Arc<dyn ObjectStore>,
 }
 

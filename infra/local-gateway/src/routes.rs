@@ -32,6 +32,13 @@ pub const ROUTES: &[Route] = &[
     route("list-billings", Method::GET, "/v1/tenants/{tenantId}/billings", list_billings::handler),
     route("get-billing", Method::GET, "/v1/tenants/{tenantId}/billings/{billingId}", get_billing::handler),
     route("update-billing", Method::PATCH, "/v1/tenants/{tenantId}/billings/{billingId}", update_billing::handler),
+    route("issue-invoice", Method::POST, "/v1/tenants/{tenantId}/billings/{billingId}/issue", issue_invoice::handler),
+    route("mark-paid", Method::POST, "/v1/tenants/{tenantId}/billings/{billingId}/paid", mark_paid::handler),
+    route("list-invoices", Method::GET, "/v1/tenants/{tenantId}/invoices", list_invoices::handler),
+    route("get-invoice", Method::GET, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}", get_invoice::handler),
+    route("void-invoice", Method::POST, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/void", void_invoice::handler),
+    route("put-issuer", Method::PUT, "/v1/issuer", put_issuer::handler),
+    route("get-issuer", Method::GET, "/v1/issuer", get_issuer::handler),
 ];
 
 impl Route {
@@ -64,7 +71,12 @@ mod tests {
     #[test]
     fn every_route_is_unique_and_matches_its_own_template() {
         for (i, r) in ROUTES.iter().enumerate() {
-            let concrete = r.path.replace("{tenantId}", "tn_0000000000000001").replace("{contractId}", "C-1").replace("{billingId}", "2025-04-abcdefgh");
+            let concrete = r
+                .path
+                .replace("{tenantId}", "tn_0000000000000001")
+                .replace("{contractId}", "C-1")
+                .replace("{billingId}", "2025-04-abcdefgh")
+                .replace("{invoiceNumber}", "INV-2025-000001");
             assert!(r.matches(&concrete).is_some(), "{}", r.path);
             for other in &ROUTES[i + 1..] {
                 assert!(!(other.method == r.method && other.path == r.path), "duplicate {} {}", r.method, r.path);

@@ -96,7 +96,7 @@ pub async fn start(options: &Options, clock: Arc<dyn Clock>) -> Result<Started, 
             (store.stores(), None)
         }
     };
-    let app = Arc::new(App { stores, clock: clock.clone(), ids: Arc::new(RandomIds) });
+    let app = Arc::new(App { stores, clock: clock.clone(), ids: Arc::new(RandomIds), renderer: None });
     let (credentials, demo) = match Credentials::load(&options.data_dir)? {
         Some(c) => (c, demo::read(&options.data_dir)),
         None if options.demo => {

@@ -10,6 +10,9 @@
 //! | API key   | `APIKEY#<apiKeyId>`   | `APIKEY`            |
 //! | billing   | `TENANT#<tenantId>`   | `BILLING#<billingId>` (ids lead with their period) |
 //! | idempotency | `TENANT#<tenantId>` | `IDEMPOTENCY#<key>` (expires by TTL) |
+//! | invoice   | `TENANT#<tenantId>`   | `INVOICE#<number>`  |
+//! | issuer    | `ISSUER`              | `SETTINGS`          |
+//! | counter   | `ISSUER`              | `COUNTER#<year>` (attribute `next`) |
 //!
 //! Every tenant item carries `tenantId`; every versioned item carries `version`, and writes are
 //! guarded by condition expressions on it. Objects live under `tenants/<tenantId>/` in the bucket.
@@ -18,6 +21,7 @@ mod batch;
 mod billing;
 mod bootstrap;
 mod dynamo;
+mod invoices;
 mod items;
 mod s3;
 
@@ -81,6 +85,7 @@ impl AwsStore {
             contracts: self.clone(),
             billings: self.clone(),
             idempotency: self.clone(),
+            invoices: self.clone(),
             objects: self.clone(),
         }
     }

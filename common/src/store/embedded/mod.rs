@@ -2,6 +2,7 @@
 //! one data directory that survives restarts.
 
 mod billing;
+mod invoices;
 mod object_server;
 mod objects;
 mod records;
@@ -24,6 +25,9 @@ pub(crate) const CONTRACTS: TableDefinition<(&str, &str), &[u8]> = TableDefiniti
 pub(crate) const BILLINGS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("billings");
 pub(crate) const IDEMPOTENCY: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("idempotency");
 pub(crate) const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("objects");
+/// Issuer settings and invoice-number counters.
+pub(crate) const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+pub(crate) const INVOICES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("invoices");
 
 /// Settings the embedded store needs beyond its directory.
 #[derive(Clone)]
@@ -59,6 +63,8 @@ impl EmbeddedStore {
             txn.open_table(CONTRACTS).map_err(unavailable)?;
             txn.open_table(BILLINGS).map_err(unavailable)?;
             txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
+            txn.open_table(SETTINGS).map_err(unavailable)?;
+            txn.open_table(INVOICES).map_err(unavailable)?;
             txn.open_table(OBJECTS).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
@@ -79,6 +85,7 @@ impl EmbeddedStore {
             contracts: self.clone(),
             billings: self.clone(),
             idempotency: self.clone(),
+            invoices: self.clone(),
             objects: self.clone(),
         }
     }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::tables::{Cond, Span};
-use super::{API_KEYS, BILLINGS, CONTRACTS, EmbeddedStore, IDEMPOTENCY, PRINCIPALS, TENANTS, encode, unavailable};
+use super::{API_KEYS, BILLINGS, CONTRACTS, EmbeddedStore, IDEMPOTENCY, INVOICES, PRINCIPALS, TENANTS, encode, unavailable};
 use crate::domain::{Contract, ContractFilter, ContractId, Tenant, TenantId};
 use crate::store::{ApiKeyId, ApiKeyRecord, ContractStore, Page, PageRequest, Principal, PrincipalArn, PrincipalStore, StoreError, TenantStore};
 
@@ -29,7 +29,7 @@ impl TenantStore for EmbeddedStore {
             {
                 let mut t = txn.open_table(TENANTS).map_err(unavailable)?;
                 removed += usize::from(t.remove(id.as_str()).map_err(unavailable)?.is_some());
-                for table in [CONTRACTS, BILLINGS, IDEMPOTENCY] {
+                for table in [CONTRACTS, BILLINGS, IDEMPOTENCY, INVOICES] {
                     let mut c = txn.open_table(table).map_err(unavailable)?;
                     let gone = c.extract_from_if((id.as_str(), "")..(id.as_str(), "\u{10FFFF}"), |_, _| true).map_err(unavailable)?;
                     for item in gone {

@@ -1,0 +1,191 @@
+//! Invoices (請求書): what issuing a billing record produces. An invoice is a frozen copy of what
+//! was billed, to whom, by whom, with its gapless number; once issued it never changes, except to
+//! be voided (keeping its number).
+
+use std::fmt;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{BillingId, BillingLine, BillingPeriod, CustomerProfile, RegistrationNumber, Rounding, TenantId, Totals};
+
+/// The issuer (the operator, as a qualified-invoice issuer), set by the operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuerSettings {
+    pub name: String,
+    pub address: String,
+    pub registration_number: RegistrationNumber,
+    /// Printed under お振込先, e.g. "しまね銀行 松江支店 普通 1234567 カ）セイキュウ".
+    pub bank_details: String,
+    /// Invoice numbers are `<prefix>-<year>-<6-digit sequence>`.
+    pub invoice_prefix: InvoicePrefix,
+    pub rounding: Rounding,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl IssuerSettings {
+    pub fn etag(&self) -> String {
+        super::etag_of(self.version)
+    }
+}
+
+/// 1 to 10 characters of `[A-Z0-9]`, e.g. `INV`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct InvoicePrefix(String);
+
+impl InvoicePrefix {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if !raw.is_empty() && raw.len() <= 10 && raw.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("must be 1 to 10 characters of A-Z and 0-9, e.g. INV".into())
+        }
+    }
+}
+
+impl TryFrom<String> for InvoicePrefix {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<InvoicePrefix> for String {
+    fn from(p: InvoicePrefix) -> String {
+        p.0
+    }
+}
+
+/// `<prefix>-<year>-<sequence, 6 digits or more>`: sequences are per issuer and year, gapless.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct InvoiceNumber(String);
+
+impl InvoiceNumber {
+    pub fn new(prefix: &InvoicePrefix, year: i32, seq: u64) -> Self {
+        Self(format!("{}-{year:04}-{seq:06}", prefix.0))
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let err = || "must be an invoice number such as INV-2025-000123".to_string();
+        let mut parts = raw.split('-');
+        let (Some(prefix), Some(year), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return Err(err()) };
+        InvoicePrefix::parse(prefix).map_err(|_| err())?;
+        let year_ok = year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit());
+        let seq_ok = (6..=12).contains(&seq.len()) && seq.bytes().all(|b| b.is_ascii_digit());
+        if year_ok && seq_ok { Ok(Self(raw.to_owned())) } else { Err(err()) }
+    }
+
+    /// The sequence part.
+    pub fn seq(&self) -> u64 {
+        self.0.rsplit('-').next().and_then(|s| s.parse().ok()).unwrap_or(0)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for InvoiceNumber {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<InvoiceNumber> for String {
+    fn from(n: InvoiceNumber) -> String {
+        n.0
+    }
+}
+
+impl fmt::Display for InvoiceNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InvoiceStatus {
+    /// Numbered, its PDF not yet stored: not yet an invoice anyone sees.
+    Rendering,
+    Issued,
+    Void,
+}
+
+/// The issuer as printed on one invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuerSnapshot {
+    pub name: String,
+    pub address: String,
+    pub registration_number: RegistrationNumber,
+    pub bank_details: String,
+}
+
+/// The stored PDF (its object key follows from the invoice: `tenants/<id>/invoices/<number>.pdf`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PdfInfo {
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invoice {
+    pub invoice_number: InvoiceNumber,
+    pub tenant_id: TenantId,
+    pub billing_id: BillingId,
+    pub period: BillingPeriod,
+    pub status: InvoiceStatus,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub recipient: CustomerProfile,
+    pub issuer: IssuerSnapshot,
+    pub lines: Vec<BillingLine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    pub totals: Totals,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdf: Option<PdfInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub void_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+impl Invoice {
+    pub fn etag(&self) -> String {
+        super::etag_of(self.version)
+    }
+
+    /// The year an invoice's number belongs to: its issue date's.
+    pub fn year_of(issue_date: NaiveDate) -> i32 {
+        issue_date.year()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        let p = InvoicePrefix::parse("INV").unwrap();
+        let n = InvoiceNumber::new(&p, 2025, 42);
+        assert_eq!(n.as_str(), "INV-2025-000042");
+        assert_eq!(n.seq(), 42);
+        assert_eq!(InvoiceNumber::parse(n.as_str()), Ok(n));
+        assert_eq!(InvoiceNumber::new(&p, 2025, 1_234_567).as_str(), "INV-2025-1234567");
+        for bad in ["", "INV-2025", "INV-25-000001", "inv-2025-000001", "INV-2025-00001", "INV-2025-000001-x", "INV_2025_000001"] {
+            assert!(InvoiceNumber::parse(bad).is_err(), "{bad}");
+        }
+        assert!(InvoicePrefix::parse("ABCDEFGHIJK").is_err());
+    }
+}

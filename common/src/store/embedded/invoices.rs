@@ -1,0 +1,110 @@
+//! Issuer settings, invoice-number counters and invoices in redb. Allocation happens in one
+//! exclusive write transaction: the counter, the invoice and the billing record move together.
+
+use async_trait::async_trait;
+use redb::ReadableTable;
+use serde::{Deserialize, Serialize};
+
+use super::tables::{Cond, Span, check};
+use super::{BILLINGS, EmbeddedStore, INVOICES, SETTINGS, decode, encode, unavailable};
+use crate::domain::{BillingPeriod, BillingRecord, Invoice, InvoiceNumber, IssuerSettings, TenantId};
+use crate::store::{InvoiceStore, Page, PageRequest, StoreError};
+
+const ISSUER: &str = "issuer";
+
+fn counter_key(year: i32) -> String {
+    format!("counter#{year}")
+}
+
+#[derive(Serialize, Deserialize)]
+struct Counter {
+    next: u64,
+}
+
+#[async_trait]
+impl InvoiceStore for EmbeddedStore {
+    async fn get_issuer(&self) -> Result<Option<IssuerSettings>, StoreError> {
+        self.get_key(SETTINGS, ISSUER)
+    }
+
+    async fn put_issuer(&self, settings: &IssuerSettings, expected_version: Option<u64>) -> Result<(), StoreError> {
+        let cond = expected_version.map_or(Cond::Absent, Cond::Version);
+        self.put_key(SETTINGS, ISSUER.to_owned(), encode(settings)?, cond).await
+    }
+
+    async fn next_invoice_seq(&self, year: i32) -> Result<u64, StoreError> {
+        Ok(self.get_key::<Counter>(SETTINGS, &counter_key(year))?.map_or(1, |c| c.next))
+    }
+
+    async fn allocate_invoice(&self, year: i32, seq: u64, invoice: &Invoice, billing: &BillingRecord, billing_version: u64) -> Result<(), StoreError> {
+        let (inv, bill) = (encode(invoice)?, encode(billing)?);
+        let next = encode(&Counter { next: seq + 1 })?;
+        let (tenant, number, billing_id) = (invoice.tenant_id.to_string(), invoice.invoice_number.to_string(), billing.billing_id.to_string());
+        let key = counter_key(year);
+        self.with_db(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            {
+                let mut settings = txn.open_table(SETTINGS).map_err(unavailable)?;
+                let current = settings.get(key.as_str()).map_err(unavailable)?.map(|g| decode::<Counter>(g.value())).transpose()?.map_or(1, |c| c.next);
+                if current != seq {
+                    return Err(StoreError::VersionMismatch);
+                }
+                let mut invoices = txn.open_table(INVOICES).map_err(unavailable)?;
+                if invoices.get((tenant.as_str(), number.as_str())).map_err(unavailable)?.is_some() {
+                    return Err(StoreError::VersionMismatch);
+                }
+                let mut billings = txn.open_table(BILLINGS).map_err(unavailable)?;
+                let existing = billings.get((tenant.as_str(), billing_id.as_str())).map_err(unavailable)?.map(|g| g.value().to_vec());
+                check(Cond::Version(billing_version), existing.as_deref())?;
+                settings.insert(key.as_str(), next.as_slice()).map_err(unavailable)?;
+                invoices.insert((tenant.as_str(), number.as_str()), inv.as_slice()).map_err(unavailable)?;
+                billings.insert((tenant.as_str(), billing_id.as_str()), bill.as_slice()).map_err(unavailable)?;
+            }
+            // Dropping an uncommitted transaction aborts it: the early returns above write nothing.
+            txn.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn get_invoice(&self, tenant: &TenantId, number: &InvoiceNumber) -> Result<Option<Invoice>, StoreError> {
+        self.get_item(INVOICES, tenant.as_str(), number.as_str())
+    }
+
+    async fn update_invoice_and_billing(
+        &self,
+        invoice: &Invoice,
+        invoice_version: u64,
+        billing: &BillingRecord,
+        billing_version: u64,
+    ) -> Result<(), StoreError> {
+        let (inv, bill) = (encode(invoice)?, encode(billing)?);
+        let (tenant, number, billing_id) = (invoice.tenant_id.to_string(), invoice.invoice_number.to_string(), billing.billing_id.to_string());
+        self.with_db(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            {
+                let mut invoices = txn.open_table(INVOICES).map_err(unavailable)?;
+                let existing = invoices.get((tenant.as_str(), number.as_str())).map_err(unavailable)?.map(|g| g.value().to_vec());
+                check(Cond::Version(invoice_version), existing.as_deref())?;
+                let mut billings = txn.open_table(BILLINGS).map_err(unavailable)?;
+                let existing = billings.get((tenant.as_str(), billing_id.as_str())).map_err(unavailable)?.map(|g| g.value().to_vec());
+                check(Cond::Version(billing_version), existing.as_deref())?;
+                invoices.insert((tenant.as_str(), number.as_str()), inv.as_slice()).map_err(unavailable)?;
+                billings.insert((tenant.as_str(), billing_id.as_str()), bill.as_slice()).map_err(unavailable)?;
+            }
+            txn.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn list_invoices(&self, tenant: &TenantId, period: Option<BillingPeriod>, page: &PageRequest) -> Result<Page<Invoice>, StoreError> {
+        let scope = format!("invoices?period={}", period.map(|p| p.to_string()).unwrap_or_default());
+        let after = page.cursor.as_deref().map(|c| self.codec.open(tenant, &scope, c)).transpose()?;
+        let span = Span { from: String::new(), to: None, after };
+        let (items, more) = self.page_items(INVOICES, tenant.as_str(), &span, page.limit.max(1), |i: &Invoice| period.is_none_or(|p| i.period == p))?;
+        let next_cursor = match (more, items.last()) {
+            (true, Some(last)) => Some(self.codec.seal(tenant, &scope, last.invoice_number.as_str())),
+            _ => None,
+        };
+        Ok(Page { items, next_cursor })
+    }
+}

@@ -1,0 +1,30 @@
+//! `POST /v1/tenants/{tenantId}/billings/{billingId}/issue`: Issues the billing record's invoice: a gapless number, the PDF stored with its hash (operator only). Retrying completes an interrupted issue with the same number.
+
+use std::sync::Arc;
+
+use common::domain::{BillingId, TenantId};
+use common::runtime::{self, BoxFuture};
+use common::service::invoices;
+use common::{ApiError, App, caller};
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+
+pub const ROUTE: &str = "POST /v1/tenants/{tenantId}/billings/{billingId}/issue";
+
+/// The route's entry point, for the Lambda runtime and the local gateway alike.
+pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>> {
+    Box::pin(runtime::dispatch(ROUTE, app, req, handle))
+}
+
+async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller::of_request(&app, &req).await?;
+    caller.require_operator()?;
+    let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
+    let id = common::http::path_param(&req, "billingId", BillingId::parse)?;
+    let (invoice, issued_now) = invoices::issue(&app, &caller, &tenant, &id).await?;
+    if issued_now {
+        common::http::created(&format!("/v1/tenants/{tenant}/invoices/{}", invoice.invoice_number), &invoice.etag(), &invoice)
+    } else {
+        common::http::with_etag(common::http::json(StatusCode::OK, &invoice)?, &invoice.etag())
+    }
+}

@@ -1,0 +1,28 @@
+//! `POST /v1/tenants/{tenantId}/billings/{billingId}/paid`: Records that an issued billing record was paid (operator only).
+
+use std::sync::Arc;
+
+use common::domain::{BillingId, Rounding, TenantId};
+use common::runtime::{self, BoxFuture};
+use common::service::billings::BillingView;
+use common::service::invoices;
+use common::{ApiError, App, caller};
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+
+pub const ROUTE: &str = "POST /v1/tenants/{tenantId}/billings/{billingId}/paid";
+
+/// The route's entry point, for the Lambda runtime and the local gateway alike.
+pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>> {
+    Box::pin(runtime::dispatch(ROUTE, app, req, handle))
+}
+
+async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller::of_request(&app, &req).await?;
+    caller.require_operator()?;
+    let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
+    let id = common::http::path_param(&req, "billingId", BillingId::parse)?;
+    let record = invoices::mark_paid(&app, &caller, &tenant, &id).await?;
+    let etag = record.etag();
+    common::http::with_etag(common::http::json(StatusCode::OK, &BillingView::of(record, Rounding::default())?)?, &etag)
+}

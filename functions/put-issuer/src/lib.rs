@@ -1,0 +1,29 @@
+//! `PUT /v1/issuer`: Creates or replaces the issuer settings (operator only); replacing needs If-Match.
+
+use std::sync::Arc;
+
+use common::runtime::{self, BoxFuture};
+use common::service::invoices::{self, IssuerInput};
+use common::{ApiError, App, caller};
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+
+pub const ROUTE: &str = "PUT /v1/issuer";
+
+/// The route's entry point, for the Lambda runtime and the local gateway alike.
+pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>> {
+    Box::pin(runtime::dispatch(ROUTE, app, req, handle))
+}
+
+async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller::of_request(&app, &req).await?;
+    caller.require_operator()?;
+    let precondition = common::http::if_match(&req)?;
+    let input: IssuerInput = common::http::json_body(&req)?;
+    let (settings, created) = invoices::put_issuer(&app, &caller, input, precondition).await?;
+    if created {
+        common::http::created("/v1/issuer", &settings.etag(), &settings)
+    } else {
+        common::http::with_etag(common::http::json(StatusCode::OK, &settings)?, &settings.etag())
+    }
+}
