@@ -49,11 +49,22 @@ where
 /// A Lambda function's `main`: logging, the app built once from the environment, then the
 /// runtime loop (REST API proxy events).
 pub async fn run_lambda(handler: Handler) -> Result<(), lambda_http::Error> {
+    run_lambda_with(handler, |_| Ok(())).await
+}
+
+/// `run_lambda`, with `configure` adding what only this route needs (a renderer, say) to the
+/// app at init. A configuration error stops start-up with its message.
+pub async fn run_lambda_with(handler: Handler, configure: impl FnOnce(&mut App) -> Result<(), String>) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
-    let app = Arc::new(App::from_env().await.map_err(|e| {
+    let mut app = App::from_env().await.map_err(|e| {
         tracing::error!(error = %e, "start-up failed");
         lambda_http::Error::from(e)
-    })?);
+    })?;
+    configure(&mut app).map_err(|e| {
+        tracing::error!(error = %e, "start-up failed");
+        lambda_http::Error::from(e)
+    })?;
+    let app = Arc::new(app);
     lambda_http::run(service_fn(move |req: Request| {
         let app = app.clone();
         async move { Ok::<_, Infallible>(handler(app, req).await) }

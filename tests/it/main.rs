@@ -8,5 +8,6 @@ mod gateway;
 mod handlers;
 mod handlers_billings;
 mod handlers_contracts;
+mod handlers_invoices;
 mod issuing;
 mod template;

@@ -1,5 +1,7 @@
 //! `POST /v1/tenants/{tenantId}/billings/{billingId}/issue`: Issues the billing record's invoice: a gapless number, the PDF stored with its hash (operator only). Retrying completes an interrupted issue with the same number.
 
+mod pdf;
+
 use std::sync::Arc;
 
 use common::domain::{BillingId, TenantId};
@@ -8,6 +10,8 @@ use common::service::invoices;
 use common::{ApiError, App, caller};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
+
+pub use pdf::{PdfRenderer, document};
 
 pub const ROUTE: &str = "POST /v1/tenants/{tenantId}/billings/{billingId}/issue";
 

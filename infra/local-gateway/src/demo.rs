@@ -7,7 +7,9 @@ use base64::Engine;
 use common::App;
 use common::caller::Caller;
 use common::domain::{ContractId, TenantId};
+use common::service::billings::{self, LineInput, NewBilling};
 use common::service::contracts::{self, ContractInput, PutConditions};
+use common::service::invoices::{self, IssuerInput};
 use common::service::tenants::{self, BillingContactInput, CustomerProfileInput, NewTenant};
 use common::store::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
 use serde::{Deserialize, Serialize};
@@ -135,6 +137,8 @@ pub async fn seed(app: &App, endpoint: &str, region: &str) -> Result<(Credential
         file.access_keys.push(issued.access);
         file.api_keys.push(issued.key);
     }
+    let invoice = sample_invoice(app, &as_operator, &tenants_out[0].tenant_id).await?;
+    tracing::info!(invoice = %invoice, "demo invoice issued");
     let demo = DemoCredentials {
         endpoint: endpoint.into(),
         region: region.into(),
@@ -176,4 +180,38 @@ pub fn commands(demo: &DemoCredentials) -> String {
         ));
     }
     out
+}
+
+/// The issuer, and one issued invoice for the first tenant: its PDF is under the data directory
+/// (`objects/tenants/<tenantId>/invoices/<number>.pdf`).
+async fn sample_invoice(app: &App, operator: &Caller, tenant: &TenantId) -> Result<String, String> {
+    let issuer = IssuerInput {
+        name: "株式会社セイキュウ".into(),
+        address: "島根県松江市学園南1丁目2番3号".into(),
+        registration_number: "T8700110005901".into(),
+        bank_details: "しまね銀行 松江支店 普通 1234567\n口座名義 カ）セイキュウ".into(),
+        invoice_prefix: "INV".into(),
+        rounding: Some("floor".into()),
+    };
+    invoices::put_issuer(app, operator, issuer, None).await.map_err(|e| e.to_string())?;
+    let line = |d: &str, q: i64, p: i64, c: &str| LineInput { description: d.into(), quantity: q, unit_price: p, tax_category: c.into() };
+    let input = NewBilling {
+        period: "2025-04".into(),
+        lines: vec![
+            line("Redmine ホスティング スタンダード（4月分）", 1, 55_000, "standard"),
+            line("追加ストレージ 50GB", 2, 3_300, "standard"),
+            line("バックアップ オプション", 1, 5_500, "standard"),
+            line("プラグイン導入作業", 3, 8_000, "standard"),
+            line("打ち合わせ用 お茶（軽減税率）", 12, 108, "reduced"),
+            line("会議用 弁当（軽減税率）", 6, 864, "reduced"),
+            line("長期契約割引", 1, -5_000, "standard"),
+        ],
+        notes: Some("いつもご利用いただきありがとうございます。".into()),
+        issue_date: "2025-04-30".into(),
+        due_date: "2025-05-31".into(),
+    };
+    let (period, content) = billings::validate_new(input).map_err(|e| e.to_string())?;
+    let draft = billings::create(app, operator, tenant, period, content, rand::random()).await.map_err(|e| e.to_string())?;
+    let (invoice, _) = invoices::issue(app, operator, tenant, &draft.billing_id).await.map_err(|e| e.to_string())?;
+    Ok(invoice.invoice_number.to_string())
 }

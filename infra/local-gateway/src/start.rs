@@ -96,7 +96,9 @@ pub async fn start(options: &Options, clock: Arc<dyn Clock>) -> Result<Started, 
             (store.stores(), None)
         }
     };
-    let app = Arc::new(App { stores, clock: clock.clone(), ids: Arc::new(RandomIds), renderer: None });
+    // The font is loaded once, here: a missing font stops start-up with a message naming the path.
+    let renderer = issue_invoice::PdfRenderer::from_env()?;
+    let app = Arc::new(App { stores, clock: clock.clone(), ids: Arc::new(RandomIds), renderer: Some(Arc::new(renderer)) });
     let (credentials, demo) = match Credentials::load(&options.data_dir)? {
         Some(c) => (c, demo::read(&options.data_dir)),
         None if options.demo => {
