@@ -95,6 +95,12 @@ pub struct BillingView {
     pub totals: Totals,
 }
 
+/// How totals are rounded for display: the issuer's setting (floor until one is set). An issued
+/// record's invoice keeps the rounding it was issued with.
+pub async fn rounding(app: &App) -> Result<Rounding, ApiError> {
+    Ok(app.stores.invoices.get_issuer().await?.map(|i| i.rounding).unwrap_or_default())
+}
+
 impl BillingView {
     pub fn of(record: BillingRecord, rounding: Rounding) -> Result<Self, ApiError> {
         let totals = record.content.totals(rounding).map_err(|e| ApiError::Internal(format!("stored billing totals: {e}")))?;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use common::domain::{Rounding, TenantId};
+use common::domain::TenantId;
 use common::http::idempotency;
 use common::runtime::{self, BoxFuture};
 use common::service::billings::{self, BillingView, NewBilling};
@@ -26,9 +26,10 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let suffix = idempotency::derived_id_bytes(&tenant, &key);
     idempotency::run_once(&app, &tenant, &key, &hash, || async {
         let record = billings::create(&app, &caller, &tenant, period, content, suffix).await?;
+        let rounding = billings::rounding(&app).await?;
         let location = format!("/v1/tenants/{tenant}/billings/{}", record.billing_id);
         let etag = record.etag();
-        common::http::created(&location, &etag, &BillingView::of(record, Rounding::default())?)
+        common::http::created(&location, &etag, &BillingView::of(record, rounding)?)
     })
     .await
 }

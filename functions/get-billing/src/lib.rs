@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use common::domain::{BillingId, Rounding, TenantId};
+use common::domain::{BillingId, TenantId};
 use common::runtime::{self, BoxFuture};
 use common::service::billings::{self, BillingView};
 use common::{ApiError, App, caller};
@@ -22,5 +22,6 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let id = common::http::path_param(&req, "billingId", BillingId::parse)?;
     let record = billings::get(&app, &caller, &tenant, &id).await?;
     let etag = record.etag();
-    common::http::with_etag(common::http::json(StatusCode::OK, &BillingView::of(record, Rounding::default())?)?, &etag)
+    let rounding = billings::rounding(&app).await?;
+    common::http::with_etag(common::http::json(StatusCode::OK, &BillingView::of(record, rounding)?)?, &etag)
 }

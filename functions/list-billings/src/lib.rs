@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use common::domain::{BillingFilter, BillingPeriod, BillingStatus, Rounding, TenantId};
+use common::domain::{BillingFilter, BillingPeriod, BillingStatus, TenantId};
 use common::runtime::{self, BoxFuture};
 use common::service::billings::{self, BillingView};
 use common::service::contracts::PageView;
@@ -40,6 +40,7 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     v.finish()?;
     let filter = BillingFilter { from, to, statuses: status.map(|s| vec![s]) };
     let page = billings::list(&app, &caller, &tenant, filter, &PageRequest { limit, cursor }).await?;
-    let items = page.items.into_iter().map(|b| BillingView::of(b, Rounding::default())).collect::<Result<Vec<_>, _>>()?;
+    let rounding = billings::rounding(&app).await?;
+    let items = page.items.into_iter().map(|b| BillingView::of(b, rounding)).collect::<Result<Vec<_>, _>>()?;
     common::http::json(StatusCode::OK, &PageView { items, next_cursor: page.next_cursor })
 }

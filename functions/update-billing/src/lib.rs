@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use common::domain::{BillingId, Rounding, TenantId};
+use common::domain::{BillingId, TenantId};
 use common::runtime::{self, BoxFuture};
 use common::service::billings::{self, BillingPatch, BillingView};
 use common::{ApiError, App, caller};
@@ -25,5 +25,6 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let patch: BillingPatch = common::http::json_body(&req)?;
     let record = billings::update(&app, &caller, &tenant, &id, patch, precondition).await?;
     let etag = record.etag();
-    common::http::with_etag(common::http::json(StatusCode::OK, &BillingView::of(record, Rounding::default())?)?, &etag)
+    let rounding = billings::rounding(&app).await?;
+    common::http::with_etag(common::http::json(StatusCode::OK, &BillingView::of(record, rounding)?)?, &etag)
 }
