@@ -56,6 +56,15 @@ impl CursorCodec {
         URL_SAFE_NO_PAD.encode(out)
     }
 
+    /// The cursor for the page after one whose last item is `last`: present exactly when `more`
+    /// items match.
+    pub fn next(&self, tenant: &TenantId, scope: &str, more: bool, last: Option<&str>) -> Option<String> {
+        match (more, last) {
+            (true, Some(last)) => Some(self.seal(tenant, scope, last)),
+            _ => None,
+        }
+    }
+
     /// The position sealed in `cursor`, when it was sealed by us for this tenant and scope.
     pub fn open(&self, tenant: &TenantId, scope: &str, cursor: &str) -> Result<String, StoreError> {
         let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::InvalidCursor)?;

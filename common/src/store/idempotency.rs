@@ -101,6 +101,11 @@ impl IdempotencyRecord {
         }
     }
 
+    /// The record of a completed request, kept for replays.
+    pub fn completed(tenant: &crate::domain::TenantId, key: &IdempotencyKey, request_hash: &str, response: &StoredResponse, now: DateTime<Utc>) -> Self {
+        Self { state: IdempotencyState::Completed, response: Some(response.clone()), ..Self::in_progress(tenant, key, request_hash, now) }
+    }
+
     /// What a new request (with `request_hash`, at `now`) may do given this existing record.
     pub fn admits(&self, request_hash: &str, now: DateTime<Utc>) -> Begin {
         let now = now.timestamp();

@@ -10,7 +10,7 @@ use super::dynamo::Cond;
 use super::items::{self, BILLING_SK_PREFIX};
 use super::{AwsStore, sdk_unavailable};
 use crate::domain::{BillingFilter, BillingId, BillingRecord, TenantId};
-use crate::store::{Begin, BillingStore, IdempotencyKey, IdempotencyRecord, IdempotencyState, IdempotencyStore, Page, PageRequest, StoreError, StoredResponse};
+use crate::store::{Begin, BillingStore, IdempotencyKey, IdempotencyRecord, IdempotencyStore, Page, PageRequest, StoreError, StoredResponse};
 
 #[async_trait]
 impl BillingStore for AwsStore {
@@ -33,10 +33,7 @@ impl BillingStore for AwsStore {
         let lo = format!("{BILLING_SK_PREFIX}{}", filter.from.map(|p| p.to_string()).unwrap_or_default());
         let hi = format!("{BILLING_SK_PREFIX}{}-~", filter.to.map_or_else(|| "9999-99".to_owned(), |p| p.to_string()));
         let (items, more) = self.page(&items::tenant_pk(tenant), &lo, &hi, after, page.limit.max(1), |b: &BillingRecord| filter.matches(b)).await?;
-        let next_cursor = match (more, items.last()) {
-            (true, Some(last)) => Some(self.codec.seal(tenant, &scope, last.billing_id.as_str())),
-            _ => None,
-        };
+        let next_cursor = self.codec.next(tenant, &scope, more, items.last().map(|l| l.billing_id.as_str()));
         Ok(Page { items, next_cursor })
     }
 }
@@ -81,11 +78,7 @@ impl IdempotencyStore for AwsStore {
         response: &StoredResponse,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let record = IdempotencyRecord {
-            state: IdempotencyState::Completed,
-            response: Some(response.clone()),
-            ..IdempotencyRecord::in_progress(tenant, key, request_hash, now)
-        };
+        let record = IdempotencyRecord::completed(tenant, key, request_hash, response, now);
         self.put(items::tenant_pk(tenant), items::idempotency_sk(key), &record, Cond::None).await
     }
 

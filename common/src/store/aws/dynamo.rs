@@ -212,10 +212,7 @@ impl ContractStore for AwsStore {
         let (items, more) = self
             .page(&items::tenant_pk(tenant), CONTRACT_SK_PREFIX, &format!("{CONTRACT_SK_PREFIX}~"), after, page.limit.max(1), |c: &Contract| filter.matches(c))
             .await?;
-        let next_cursor = match (more, items.last()) {
-            (true, Some(last)) => Some(self.codec.seal(tenant, &scope, last.contract_id.as_str())),
-            _ => None,
-        };
+        let next_cursor = self.codec.next(tenant, &scope, more, items.last().map(|l| l.contract_id.as_str()));
         Ok(Page { items, next_cursor })
     }
 }

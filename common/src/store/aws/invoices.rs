@@ -117,10 +117,7 @@ impl InvoiceStore for AwsStore {
                 period.is_none_or(|p| i.period == p)
             })
             .await?;
-        let next_cursor = match (more, items.last()) {
-            (true, Some(last)) => Some(self.codec.seal(tenant, &scope, last.invoice_number.as_str())),
-            _ => None,
-        };
+        let next_cursor = self.codec.next(tenant, &scope, more, items.last().map(|l| l.invoice_number.as_str()));
         Ok(Page { items, next_cursor })
     }
 }

@@ -7,7 +7,7 @@ use redb::ReadableTable;
 use super::tables::{Cond, Span};
 use super::{BILLINGS, EmbeddedStore, IDEMPOTENCY, decode, encode, unavailable};
 use crate::domain::{BillingFilter, BillingId, BillingRecord, TenantId};
-use crate::store::{Begin, BillingStore, IdempotencyKey, IdempotencyRecord, IdempotencyState, IdempotencyStore, Page, PageRequest, StoreError, StoredResponse};
+use crate::store::{Begin, BillingStore, IdempotencyKey, IdempotencyRecord, IdempotencyStore, Page, PageRequest, StoreError, StoredResponse};
 
 #[async_trait]
 impl BillingStore for EmbeddedStore {
@@ -29,10 +29,7 @@ impl BillingStore for EmbeddedStore {
         // Ids lead with their period, so a period range is an id range.
         let span = Span { from: filter.from.map(|p| p.to_string()).unwrap_or_default(), to: filter.to.map(|p| format!("{p}-~")), after };
         let (items, more) = self.page_items(BILLINGS, tenant.as_str(), &span, page.limit.max(1), |b: &BillingRecord| filter.matches(b))?;
-        let next_cursor = match (more, items.last()) {
-            (true, Some(last)) => Some(self.codec.seal(tenant, &scope, last.billing_id.as_str())),
-            _ => None,
-        };
+        let next_cursor = self.codec.next(tenant, &scope, more, items.last().map(|l| l.billing_id.as_str()));
         Ok(Page { items, next_cursor })
     }
 }
@@ -67,11 +64,7 @@ impl IdempotencyStore for EmbeddedStore {
         response: &StoredResponse,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let record = IdempotencyRecord {
-            state: IdempotencyState::Completed,
-            response: Some(response.clone()),
-            ..IdempotencyRecord::in_progress(tenant, key, request_hash, now)
-        };
+        let record = IdempotencyRecord::completed(tenant, key, request_hash, response, now);
         self.put_item(IDEMPOTENCY, tenant.to_string(), key.as_str().to_owned(), encode(&record)?, Cond::None).await
     }
 

@@ -101,10 +101,7 @@ impl InvoiceStore for EmbeddedStore {
         let after = page.cursor.as_deref().map(|c| self.codec.open(tenant, &scope, c)).transpose()?;
         let span = Span { from: String::new(), to: None, after };
         let (items, more) = self.page_items(INVOICES, tenant.as_str(), &span, page.limit.max(1), |i: &Invoice| period.is_none_or(|p| i.period == p))?;
-        let next_cursor = match (more, items.last()) {
-            (true, Some(last)) => Some(self.codec.seal(tenant, &scope, last.invoice_number.as_str())),
-            _ => None,
-        };
+        let next_cursor = self.codec.next(tenant, &scope, more, items.last().map(|l| l.invoice_number.as_str()));
         Ok(Page { items, next_cursor })
     }
 }

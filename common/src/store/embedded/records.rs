@@ -91,10 +91,7 @@ impl ContractStore for EmbeddedStore {
         let after = page.cursor.as_deref().map(|c| self.codec.open(tenant, &scope, c)).transpose()?;
         let span = Span { from: String::new(), to: None, after };
         let (items, more) = self.page_items(CONTRACTS, tenant.as_str(), &span, page.limit.max(1), |c: &Contract| filter.matches(c))?;
-        let next_cursor = match (more, items.last()) {
-            (true, Some(last)) => Some(self.codec.seal(tenant, &scope, last.contract_id.as_str())),
-            _ => None,
-        };
+        let next_cursor = self.codec.next(tenant, &scope, more, items.last().map(|l| l.contract_id.as_str()));
         Ok(Page { items, next_cursor })
     }
 }
