@@ -6,6 +6,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
 use lambda_http::{Body, Request, Response, service_fn};
 use tracing::Instrument;
 
@@ -15,7 +18,18 @@ use crate::error::ApiError;
 /// A route's entry point as the route table and the Lambda runtime hold it.
 pub type Handler = fn(Arc<App>, Request) -> BoxFuture<'static, Response<Body>>;
 
+/// A streamed response body: chunks as they are read, an error mid-way aborting the response.
+pub type StreamBody = UnsyncBoxBody<Bytes, std::io::Error>;
+
+/// The entry point of a route that streams its response (Lambda response streaming).
+pub type StreamHandler = fn(Arc<App>, Request) -> BoxFuture<'static, Response<StreamBody>>;
+
 pub use futures_util::future::BoxFuture;
+
+/// A buffered response as a (one-chunk) stream: problem answers of streaming routes.
+pub fn into_stream(resp: Response<Body>) -> Response<StreamBody> {
+    resp.map(|b| Full::new(Bytes::copy_from_slice(b.as_ref())).map_err(|never| match never {}).boxed_unsync())
+}
 
 /// Runs `f` for one request inside a span carrying the request id, route and (once resolved)
 /// tenant; maps any error to problem+json; logs one completion line.
@@ -23,6 +37,23 @@ pub async fn dispatch<F, Fut>(route: &'static str, app: Arc<App>, req: Request, 
 where
     F: FnOnce(Arc<App>, Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    dispatch_as(route, app, req, f, |r| r).await
+}
+
+/// `dispatch` for streaming routes: the status and headers are decided before the first byte.
+pub async fn dispatch_stream<F, Fut>(route: &'static str, app: Arc<App>, req: Request, f: F) -> Response<StreamBody>
+where
+    F: FnOnce(Arc<App>, Request) -> Fut,
+    Fut: Future<Output = Result<Response<StreamBody>, ApiError>>,
+{
+    dispatch_as(route, app, req, f, into_stream).await
+}
+
+async fn dispatch_as<B, F, Fut>(route: &'static str, app: Arc<App>, req: Request, f: F, problem: fn(Response<Body>) -> Response<B>) -> Response<B>
+where
+    F: FnOnce(Arc<App>, Request) -> Fut,
+    Fut: Future<Output = Result<Response<B>, ApiError>>,
 {
     let request_id = crate::http::request_id(&req);
     let span = tracing::info_span!("request", request_id = %request_id, route, tenant_id = tracing::field::Empty, role = tracing::field::Empty);
@@ -36,7 +67,7 @@ where
                 } else {
                     tracing::info!(error = %e, "request refused");
                 }
-                e.into_response(&request_id)
+                problem(e.into_response(&request_id))
             }
         };
         tracing::info!(status = response.status().as_u16(), latency_ms = started.elapsed().as_secs_f64() * 1000.0, "request completed");
@@ -66,6 +97,22 @@ pub async fn run_lambda_with(handler: Handler, configure: impl FnOnce(&mut App) 
     })?;
     let app = Arc::new(app);
     lambda_http::run(service_fn(move |req: Request| {
+        let app = app.clone();
+        async move { Ok::<_, Infallible>(handler(app, req).await) }
+    }))
+    .await
+}
+
+/// A streaming route's `main`: like `run_lambda`, with Lambda response streaming (API Gateway's
+/// `responseTransferMode: STREAM`): the body leaves as it is read, never buffered, never with a
+/// Content-Length.
+pub async fn run_streaming_lambda(handler: StreamHandler) -> Result<(), lambda_http::Error> {
+    crate::telemetry::init();
+    let app = Arc::new(App::from_env().await.map_err(|e| {
+        tracing::error!(error = %e, "start-up failed");
+        lambda_http::Error::from(e)
+    })?);
+    lambda_http::run_with_streaming_response(service_fn(move |req: Request| {
         let app = app.clone();
         async move { Ok::<_, Infallible>(handler(app, req).await) }
     }))

@@ -39,7 +39,7 @@ async fn every_route_has_an_event_and_every_event_gets_its_status() {
         assert_eq!(event["resource"], route.path, "{file}");
         // Each event runs against fresh seed data so that events cannot depend on each other.
         let s = seeded_app().await;
-        let answer = call(route.handler, &s.app, parse(&text)).await;
+        let answer = call(route.entry, &s.app, parse(&text)).await;
         assert_eq!(answer.status, status, "events/{file}: {}", answer.body);
     }
     for name in expected.keys() {

@@ -1,13 +1,12 @@
 //! Tenant routes through their handlers, over the embedded store: success, validation, roles and
 //! isolation.
 
-use common::runtime::Handler;
 use seikyu_tests::events::{Answer, Event, call};
 use seikyu_tests::fixtures::{Seeded, seeded_app, tenant_id, who};
 use serde_json::{Value, json};
 
-pub fn handler(function: &str) -> Handler {
-    local_gateway::ROUTES.iter().find(|r| r.function == function).map(|r| r.handler).unwrap_or_else(|| panic!("no route {function}"))
+pub fn handler(function: &str) -> local_gateway::Entry {
+    local_gateway::ROUTES.iter().find(|r| r.function == function).map(|r| r.entry).unwrap_or_else(|| panic!("no route {function}"))
 }
 
 pub fn as_operator(e: Event) -> Event {

@@ -3,6 +3,7 @@
 
 mod clients;
 mod conformance;
+mod downloads;
 mod events;
 mod gateway;
 mod handlers;

@@ -29,10 +29,16 @@ fn every_route_is_one_function_with_one_api_event() {
         for (_, e) in events {
             assert_eq!(e["Type"].as_str(), Some("Api"), "{name:?}");
             let p = &e["Properties"];
-            in_template.insert((binary.clone(), p["Method"].as_str().unwrap_or_default().to_uppercase(), p["Path"].as_str().unwrap_or_default().to_owned()));
+            let streams = p["ResponseTransferMode"].as_str() == Some("RESPONSE_STREAM");
+            in_template.insert((
+                binary.clone(),
+                p["Method"].as_str().unwrap_or_default().to_uppercase(),
+                p["Path"].as_str().unwrap_or_default().to_owned(),
+                streams,
+            ));
         }
     }
-    let in_code: BTreeSet<_> = local_gateway::ROUTES.iter().map(|r| (r.function.to_owned(), r.method.to_string(), r.path.to_owned())).collect();
+    let in_code: BTreeSet<_> = local_gateway::ROUTES.iter().map(|r| (r.function.to_owned(), r.method.to_string(), r.path.to_owned(), r.streams())).collect();
     assert_eq!(in_template, in_code, "infra/template.yaml and the route table disagree");
 
     let crates: BTreeSet<String> =

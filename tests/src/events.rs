@@ -110,7 +110,9 @@ pub fn parse(event_json: &str) -> Request {
 pub struct Answer {
     pub status: u16,
     pub headers: http::HeaderMap,
+    /// The body as JSON (or a JSON string of its text when it is not JSON).
     pub body: serde_json::Value,
+    pub raw: bytes::Bytes,
 }
 
 impl Answer {
@@ -124,16 +126,21 @@ impl Answer {
     }
 }
 
-/// Calls a route's handler with `req`, as the Lambda runtime would.
-pub async fn call(handler: common::runtime::Handler, app: &std::sync::Arc<common::App>, req: Request) -> Answer {
-    let resp = handler(app.clone(), req).await;
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let bytes: &[u8] = resp.body().as_ref();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+/// Calls a route's entry with `req`, as the Lambda runtime would; a streamed body is read whole.
+pub async fn call(entry: local_gateway::Entry, app: &std::sync::Arc<common::App>, req: Request) -> Answer {
+    use http_body_util::BodyExt;
+    let (status, headers, raw) = match entry {
+        local_gateway::Entry::Buffered(handler) => {
+            let resp = handler(app.clone(), req).await;
+            (resp.status().as_u16(), resp.headers().clone(), bytes::Bytes::copy_from_slice(resp.body().as_ref()))
+        }
+        local_gateway::Entry::Streaming(handler) => {
+            let resp = handler(app.clone(), req).await;
+            let (parts, body) = resp.into_parts();
+            (parts.status.as_u16(), parts.headers, body.collect().await.expect("streamed body").to_bytes())
+        }
     };
-    Answer { status, headers, body }
+    let body =
+        if raw.is_empty() { Value::Null } else { serde_json::from_slice(&raw).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into_owned())) };
+    Answer { status, headers, body, raw }
 }

@@ -172,7 +172,12 @@ pub async fn seed(stores: &Stores) {
         record.invoice_number = number.map(|n| common::domain::InvoiceNumber::parse(n).expect("invoice number"));
         stores.billings.create_billing(&record).await.expect("seed billing");
         if let Some(number) = record.invoice_number.clone() {
-            stores.invoices.allocate_invoice(2025, number.seq(), &issued_invoice(&record, number), &record, record.version).await.ok();
+            let mut invoice = issued_invoice(&record, number.clone());
+            let pdf = common::service::invoices::InvoiceRenderer::render(&FakePdf, &invoice).expect("fake pdf");
+            invoice.pdf = Some(common::domain::PdfInfo { sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&pdf)), size: pdf.len() as u64 });
+            let key = common::service::invoices::pdf_key(&invoice).expect("pdf key");
+            stores.objects.put_object(&key, bytes::Bytes::from(pdf), "application/pdf").await.expect("seed pdf");
+            stores.invoices.allocate_invoice(2025, number.seq(), &invoice, &record, record.version).await.expect("seed invoice");
         }
     }
     stores.invoices.put_issuer(&issuer(), None).await.expect("seed issuer");

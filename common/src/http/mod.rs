@@ -5,11 +5,13 @@ pub mod idempotency;
 pub mod percent;
 mod preconditions;
 mod query;
+mod range;
 mod response;
 
 pub use body::{JSON_BODY_LIMIT, Patch, json_body};
 pub use preconditions::{IfMatch, if_match, if_none_match_any};
 pub use query::Query;
+pub use range::parse_range;
 pub use response::{created, json, with_etag};
 
 use lambda_http::request::RequestContext;

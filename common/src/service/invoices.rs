@@ -215,6 +215,14 @@ pub async fn get(app: &App, caller: &Caller, tenant: &TenantId, number: &Invoice
     app.stores.invoices.get_invoice(tenant, number).await?.filter(|i| caller.tenant_id().is_none() || visible(i)).ok_or(ApiError::NotFound)
 }
 
+/// An invoice whose PDF the caller may download, and where the PDF is.
+pub async fn pdf_of(app: &App, caller: &Caller, tenant: &TenantId, number: &InvoiceNumber) -> Result<(Invoice, ObjectKey, PdfInfo), ApiError> {
+    let invoice = get(app, caller, tenant, number).await?;
+    let info = invoice.pdf.clone().ok_or(ApiError::NotFound)?;
+    let key = pdf_key(&invoice)?;
+    Ok((invoice, key, info))
+}
+
 pub async fn list(app: &App, caller: &Caller, tenant: &TenantId, period: Option<BillingPeriod>, page: &PageRequest) -> Result<Page<Invoice>, ApiError> {
     caller.authorize_tenant(tenant)?;
     if app.stores.tenants.get_tenant(tenant).await?.is_none() {

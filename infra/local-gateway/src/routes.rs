@@ -1,7 +1,15 @@
 //! Every API route: method, path template, the function crate that serves it, and its handler.
 
-use common::runtime::Handler;
+use common::runtime::{Handler, StreamHandler};
 use http::Method;
+
+/// How a route answers: a buffered response (up to Lambda's 6 MB), or a stream (Lambda response
+/// streaming, any size).
+#[derive(Debug, Clone, Copy)]
+pub enum Entry {
+    Buffered(Handler),
+    Streaming(StreamHandler),
+}
 
 #[derive(Debug, Clone)]
 pub struct Route {
@@ -10,14 +18,17 @@ pub struct Route {
     pub method: Method,
     /// API Gateway's resource path, with `{param}` templates.
     pub path: &'static str,
-    pub handler: Handler,
-    /// Streams its response (Lambda response streaming) rather than buffering it.
-    pub streams: bool,
+    pub entry: Entry,
 }
 
-/// A buffered (not streaming) route.
+/// A buffered route.
 const fn route(function: &'static str, method: Method, path: &'static str, handler: Handler) -> Route {
-    Route { function, method, path, handler, streams: false }
+    Route { function, method, path, entry: Entry::Buffered(handler) }
+}
+
+/// A streaming route.
+const fn stream(function: &'static str, method: Method, path: &'static str, handler: StreamHandler) -> Route {
+    Route { function, method, path, entry: Entry::Streaming(handler) }
 }
 
 #[rustfmt::skip]
@@ -36,12 +47,18 @@ pub const ROUTES: &[Route] = &[
     route("mark-paid", Method::POST, "/v1/tenants/{tenantId}/billings/{billingId}/paid", mark_paid::handler),
     route("list-invoices", Method::GET, "/v1/tenants/{tenantId}/invoices", list_invoices::handler),
     route("get-invoice", Method::GET, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}", get_invoice::handler),
+    stream("download-invoice", Method::GET, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/pdf", download_invoice::handler),
     route("void-invoice", Method::POST, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/void", void_invoice::handler),
     route("put-issuer", Method::PUT, "/v1/issuer", put_issuer::handler),
     route("get-issuer", Method::GET, "/v1/issuer", get_issuer::handler),
 ];
 
 impl Route {
+    /// Whether the route streams its response.
+    pub fn streams(&self) -> bool {
+        matches!(self.entry, Entry::Streaming(_))
+    }
+
     /// Matches a request path against the template; the path parameters on success.
     /// Segments are compared as sent (API Gateway matches before decoding).
     pub fn matches(&self, path: &str) -> Option<Vec<(&'static str, String)>> {

@@ -21,7 +21,7 @@ use hyper_util::server::conn::auto;
 use crate::answers::Refusal;
 use crate::credentials::{AccessKey, ApiKey, Credentials};
 use crate::event;
-use crate::routes::{ROUTES, Route};
+use crate::routes::{Entry, ROUTES, Route};
 use crate::sigv4::{Signed, Verifier};
 
 /// API Gateway's payload limit.
@@ -166,12 +166,16 @@ impl Gateway {
                 return r;
             }
         };
-        let resp = (route.handler)(self.app.clone(), lambda_req).await;
-        let (mut parts, body) = resp.into_parts();
+        let mut resp = match route.entry {
+            Entry::Buffered(handler) => handler(self.app.clone(), lambda_req).await.map(|body| full(Bytes::copy_from_slice(body.as_ref()))),
+            // Passed through chunk by chunk: no Content-Length, and an error mid-way aborts the
+            // connection, so the client sees the response incomplete.
+            Entry::Streaming(handler) => handler(self.app.clone(), lambda_req).await,
+        };
         if let Ok(v) = HeaderValue::from_str(request_id) {
-            parts.headers.insert("x-amzn-requestid", v);
+            resp.headers_mut().insert("x-amzn-requestid", v);
         }
-        Response::from_parts(parts, full(Bytes::copy_from_slice(body.as_ref())))
+        resp
     }
 }
 
