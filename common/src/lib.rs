@@ -6,6 +6,7 @@ pub mod caller;
 pub mod clock;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod runtime;
 pub mod service;

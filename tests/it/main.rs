@@ -5,6 +5,7 @@ mod clients;
 mod conformance;
 mod downloads;
 mod events;
+mod exports;
 mod gateway;
 mod handlers;
 mod handlers_billings;

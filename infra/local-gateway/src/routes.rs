@@ -41,6 +41,7 @@ pub const ROUTES: &[Route] = &[
     route("put-contract", Method::PUT, "/v1/tenants/{tenantId}/contracts/{contractId}", put_contract::handler),
     route("create-billing", Method::POST, "/v1/tenants/{tenantId}/billings", create_billing::handler),
     route("list-billings", Method::GET, "/v1/tenants/{tenantId}/billings", list_billings::handler),
+    stream("export-billings", Method::GET, "/v1/tenants/{tenantId}/billings.csv", export_billings::handler),
     route("get-billing", Method::GET, "/v1/tenants/{tenantId}/billings/{billingId}", get_billing::handler),
     route("update-billing", Method::PATCH, "/v1/tenants/{tenantId}/billings/{billingId}", update_billing::handler),
     route("issue-invoice", Method::POST, "/v1/tenants/{tenantId}/billings/{billingId}/issue", issue_invoice::handler),

@@ -1,0 +1,3 @@
+//! Exports of billing data for spreadsheets.
+
+pub mod csv;
