@@ -9,6 +9,28 @@ use super::{BILLINGS, EmbeddedStore, IDEMPOTENCY, decode, encode, unavailable};
 use crate::domain::{BillingFilter, BillingId, BillingRecord, TenantId};
 use crate::store::{Begin, BillingStore, IdempotencyKey, IdempotencyRecord, IdempotencyStore, Page, PageRequest, StoreError, StoredResponse};
 
+impl EmbeddedStore {
+    /// Writes many new billing records in one transaction (bulk loads: restores, benchmarks);
+    /// fails, writing none, if any already exists.
+    pub async fn import_billings(&self, records: Vec<BillingRecord>) -> Result<usize, StoreError> {
+        let encoded = records.iter().map(|b| Ok((b.tenant_id.to_string(), b.billing_id.to_string(), encode(b)?))).collect::<Result<Vec<_>, StoreError>>()?;
+        self.with_db(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            {
+                let mut t = txn.open_table(BILLINGS).map_err(unavailable)?;
+                for (tenant, id, value) in &encoded {
+                    if t.insert((tenant.as_str(), id.as_str()), value.as_slice()).map_err(unavailable)?.is_some() {
+                        return Err(StoreError::AlreadyExists);
+                    }
+                }
+            }
+            txn.commit().map_err(unavailable)?;
+            Ok(encoded.len())
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl BillingStore for EmbeddedStore {
     async fn create_billing(&self, b: &BillingRecord) -> Result<(), StoreError> {

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use redb::{Database, TableDefinition};
 
 pub use object_server::serve_objects;
+pub use objects::PutError;
 
 use super::{CursorCodec, StoreError, Stores};
 use crate::clock::Clock;
@@ -28,6 +29,9 @@ pub(crate) const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("o
 /// Issuer settings and invoice-number counters.
 pub(crate) const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 pub(crate) const INVOICES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("invoices");
+
+/// redb's page cache.
+const CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Settings the embedded store needs beyond its directory.
 #[derive(Clone)]
@@ -53,7 +57,9 @@ impl EmbeddedStore {
     pub fn open(dir: &Path, options: EmbeddedOptions, clock: Arc<dyn Clock>) -> Result<Arc<Self>, StoreError> {
         let objects_dir = dir.join("objects");
         std::fs::create_dir_all(&objects_dir).map_err(|e| StoreError::Unavailable(format!("creating {}: {e}", objects_dir.display())))?;
-        let db = Database::create(dir.join("seikyu.redb")).map_err(unavailable)?;
+        // redb caches pages up to its cache size (1 GiB by default); a small cache keeps the local
+        // gateway's memory flat while it streams exports of any length.
+        let db = Database::builder().set_cache_size(CACHE_BYTES).create(dir.join("seikyu.redb")).map_err(unavailable)?;
         let txn = db.begin_write().map_err(unavailable)?;
         {
             // Tables must exist before the first read transaction can open them.

@@ -48,7 +48,7 @@ impl EmbeddedStore {
 
     /// Writes an object from a stream of chunks: to a temporary file first, renamed into place
     /// once complete, so a reader never sees half an object and a failed upload leaves nothing.
-    pub(crate) async fn put_stream<S, E>(&self, key: &ObjectKey, mut body: S, content_type: &str, max_len: u64) -> Result<ObjectMeta, PutError>
+    pub async fn put_stream<S, E>(&self, key: &ObjectKey, mut body: S, content_type: &str, max_len: u64) -> Result<ObjectMeta, PutError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
         E: std::fmt::Display,
@@ -148,7 +148,7 @@ impl EmbeddedStore {
 
 /// Why a streamed put did not complete.
 #[derive(Debug)]
-pub(crate) enum PutError {
+pub enum PutError {
     TooLarge(u64),
     Body(String),
     Store(StoreError),
