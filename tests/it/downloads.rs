@@ -197,3 +197,57 @@ async fn gateway_streams_large_pdfs_byte_identical_and_aborts_visibly() {
     assert!(got.is_err(), "the client must see the body incomplete, not a short body that looks whole: {got:?}");
     server.abort();
 }
+
+#[tokio::test]
+async fn a_period_of_invoices_as_one_zip() {
+    let s = seeded_app().await;
+    let op = common::caller::Caller {
+        principal: common::store::PrincipalArn::parse("arn:aws:iam::123456789012:role/SeikyuOperator").unwrap(),
+        owner: common::store::Owner::Operator,
+        api_key_id: None,
+    };
+    let mut numbers = Vec::new();
+    for n in 0..5u8 {
+        let draft = billing(&tenant_id(1), "2025-08", 100 + n, BillingStatus::Draft);
+        s.app.stores.billings.create_billing(&draft).await.unwrap();
+        let (invoice, _) = common::service::invoices::issue(&s.app, &op, &tenant_id(1), &draft.billing_id).await.unwrap();
+        numbers.push(invoice.invoice_number);
+    }
+    let voided = numbers.pop().unwrap();
+    common::service::invoices::void(&s.app, &op, &tenant_id(1), &voided, common::service::invoices::VoidInput { reason: "訂正".into() }).await.unwrap();
+    let zip = run(
+        &s,
+        "download-invoices-zip",
+        as_tenant_a(Event::new("GET", "/v1/tenants/{tenantId}/invoices.zip", &format!("/v1/tenants/{}/invoices.zip", tenant_id(1))).query("period", "2025-08")),
+    )
+    .await;
+    assert_eq!((zip.status, zip.header("content-type")), (200, Some("application/zip")));
+    assert!(zip.headers.get("content-length").is_none());
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &zip.raw).unwrap();
+    let python = std::env::var("SEIKYU_TEST_PYTHON").expect("SEIKYU_TEST_PYTHON: run ./scripts/test");
+    let script = "import hashlib, json, sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps({i.filename: hashlib.sha256(z.read(i)).hexdigest() for i in z.infolist()}))";
+    let out = std::process::Command::new(python).arg("-c").arg(script).arg(file.path()).output().unwrap();
+    assert!(out.status.success(), "Python's zipfile reads the archive: {}", String::from_utf8_lossy(&out.stderr));
+    let listed: std::collections::BTreeMap<String, String> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut expected = std::collections::BTreeMap::new();
+    for n in &numbers {
+        let inv = s.app.stores.invoices.get_invoice(&tenant_id(1), n).await.unwrap().unwrap();
+        expected.insert(format!("{n}.pdf"), inv.pdf.unwrap().sha256);
+    }
+    assert_eq!(listed, expected, "every issued invoice of the period, byte-identical; the void one left out");
+    let missing = run(
+        &s,
+        "download-invoices-zip",
+        as_tenant_a(Event::new("GET", "/v1/tenants/{tenantId}/invoices.zip", &format!("/v1/tenants/{}/invoices.zip", tenant_id(1)))),
+    )
+    .await;
+    assert_eq!((missing.status, missing.error_fields()), (400, vec!["query.period".to_owned()]));
+    let cross = run(
+        &s,
+        "download-invoices-zip",
+        as_tenant_a(Event::new("GET", "/v1/tenants/{tenantId}/invoices.zip", &format!("/v1/tenants/{}/invoices.zip", tenant_id(2))).query("period", "2025-03")),
+    )
+    .await;
+    assert_eq!(cross.status, 404);
+}

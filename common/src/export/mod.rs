@@ -1,3 +1,4 @@
 //! Exports of billing data for spreadsheets.
 
 pub mod csv;
+pub mod zip;

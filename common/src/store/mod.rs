@@ -16,7 +16,7 @@ use bytes::Bytes;
 
 pub use cursor::CursorCodec;
 pub use idempotency::{Begin, IdempotencyKey, IdempotencyRecord, IdempotencyState, LEASE, RETENTION, StoredResponse};
-pub use object::{ByteRange, ObjectBody, ObjectKey, ObjectMeta};
+pub use object::{ByteRange, ByteStream, ObjectBody, ObjectKey, ObjectMeta};
 pub use principal::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
 
 use crate::domain::{

@@ -47,6 +47,7 @@ pub const ROUTES: &[Route] = &[
     route("issue-invoice", Method::POST, "/v1/tenants/{tenantId}/billings/{billingId}/issue", issue_invoice::handler),
     route("mark-paid", Method::POST, "/v1/tenants/{tenantId}/billings/{billingId}/paid", mark_paid::handler),
     route("list-invoices", Method::GET, "/v1/tenants/{tenantId}/invoices", list_invoices::handler),
+    stream("download-invoices-zip", Method::GET, "/v1/tenants/{tenantId}/invoices.zip", download_invoices_zip::handler),
     route("get-invoice", Method::GET, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}", get_invoice::handler),
     stream("download-invoice", Method::GET, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/pdf", download_invoice::handler),
     route("void-invoice", Method::POST, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/void", void_invoice::handler),

@@ -1,0 +1,131 @@
+//! `GET /v1/tenants/{tenantId}/invoices.zip?period=YYYY-MM`: the period's issued invoices as one
+//! ZIP, built while the PDFs are read one at a time (ZIP64 when sizes or offsets need it), so a
+//! bundle of any size leaves with flat memory.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use common::caller::Caller;
+use common::domain::{BillingPeriod, Invoice, InvoiceStatus, TenantId};
+use common::export::zip::{ZipWriter, dos_date};
+use common::http::percent;
+use common::runtime::{self, BoxFuture, StreamBody};
+use common::service::invoices;
+use common::store::{ByteStream, PageRequest};
+use common::validation::Validator;
+use common::{ApiError, App, caller};
+use futures_util::{StreamExt, TryStreamExt};
+use http::{HeaderValue, StatusCode, header};
+use http_body_util::{BodyExt, StreamBody as Frames};
+use hyper::body::Frame;
+use lambda_http::{Request, Response};
+
+pub const ROUTE: &str = "GET /v1/tenants/{tenantId}/invoices.zip";
+
+const PAGE: usize = 100;
+
+/// The route's entry point, for the Lambda runtime and the local gateway alike.
+pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<StreamBody>> {
+    Box::pin(runtime::dispatch_stream(ROUTE, app, req, handle))
+}
+
+fn io(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+/// Where the bundle is: which invoices are left, and the entry being copied.
+struct Bundle {
+    app: Arc<App>,
+    caller: Caller,
+    tenant: TenantId,
+    period: BillingPeriod,
+    zip: Option<ZipWriter>,
+    queue: std::collections::VecDeque<Invoice>,
+    next_page: Option<String>,
+    copying: Option<ByteStream>,
+}
+
+impl Bundle {
+    /// The next piece of the archive, or `None` once the end records are out.
+    async fn next(mut self) -> Result<Option<(Bytes, Self)>, std::io::Error> {
+        loop {
+            let Some(zip) = self.zip.as_mut() else { return Ok(None) };
+            if let Some(body) = self.copying.as_mut() {
+                match body.next().await {
+                    Some(chunk) => {
+                        let chunk = chunk?;
+                        zip.data(&chunk);
+                        return Ok(Some((chunk, self)));
+                    }
+                    None => {
+                        self.copying = None;
+                        let descriptor = zip.end();
+                        return Ok(Some((descriptor, self)));
+                    }
+                }
+            }
+            if let Some(invoice) = self.queue.pop_front() {
+                let key = invoices::pdf_key(&invoice).map_err(io)?;
+                let object = self
+                    .app
+                    .stores
+                    .objects
+                    .get_object(&key, None)
+                    .await
+                    .map_err(io)?
+                    .ok_or_else(|| io(format!("the PDF of {} is missing", invoice.invoice_number)))?;
+                let header = zip.begin(&format!("{}.pdf", invoice.invoice_number), dos_date(invoice.issue_date));
+                self.copying = Some(object.stream);
+                return Ok(Some((header, self)));
+            }
+            if let Some(cursor) = self.next_page.take() {
+                let page = invoices::list(&self.app, &self.caller, &self.tenant, Some(self.period), &PageRequest { limit: PAGE, cursor: Some(cursor) })
+                    .await
+                    .map_err(io)?;
+                self.next_page = page.next_cursor;
+                self.queue.extend(page.items.into_iter().filter(bundled));
+                continue;
+            }
+            let end = self.zip.take().map(ZipWriter::finish).unwrap_or_default();
+            return Ok(Some((end, self)));
+        }
+    }
+}
+
+/// Issued invoices with their PDF go in the bundle; voided ones do not.
+fn bundled(i: &Invoice) -> bool {
+    i.status == InvoiceStatus::Issued && i.pdf.is_some()
+}
+
+async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, ApiError> {
+    let caller = caller::of_request(&app, &req).await?;
+    let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
+    let query = common::http::Query::new(&req, &["period"])?;
+    let mut v = Validator::new();
+    let period = v.check("query.period", query.get("period").ok_or_else(|| "is required (YYYY-MM)".to_owned()).and_then(BillingPeriod::parse));
+    v.finish()?;
+    let Some(period) = period else { return Err(ApiError::Internal("validation passed without a period".into())) };
+    // The first page is read before the head, so refusals are proper 4xx answers.
+    let first = invoices::list(&app, &caller, &tenant, Some(period), &PageRequest { limit: PAGE, cursor: None }).await?;
+    let bundle = Bundle {
+        app,
+        caller,
+        tenant: tenant.clone(),
+        period,
+        zip: Some(ZipWriter::new()),
+        queue: first.items.into_iter().filter(bundled).collect(),
+        next_page: first.next_cursor,
+        copying: None,
+    };
+    let chunks =
+        futures_util::stream::try_unfold(bundle, Bundle::next).inspect_err(|e| tracing::error!(error = %e, "ZIP bundle failed mid-way")).map_ok(Frame::data);
+    let mut r = Response::new(Frames::new(chunks).boxed_unsync());
+    *r.status_mut() = StatusCode::OK;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    let name = format!("請求書_{period}.zip");
+    let disposition = format!("attachment; filename=\"invoices-{period}.zip\"; filename*=UTF-8''{}", percent::encode(name.as_bytes(), false));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| ApiError::Internal(e.to_string()))?);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(r)
+}
