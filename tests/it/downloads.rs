@@ -251,3 +251,32 @@ async fn a_period_of_invoices_as_one_zip() {
     .await;
     assert_eq!(cross.status, 404);
 }
+
+/// The redirect's presigned URL, from S3's own presigner, served by moto's S3.
+#[tokio::test]
+async fn redirect_to_a_presigned_s3_url() {
+    let f = seikyu_tests::fixtures::dynamodb_store().await;
+    seikyu_tests::fixtures::seed(&f.stores).await;
+    let app = Arc::new(common::App {
+        stores: f.stores.clone(),
+        clock: Arc::new(common::clock::SystemClock),
+        ids: Arc::new(common::clock::SequentialIds::default()),
+        renderer: Some(Arc::new(seikyu_tests::fixtures::FakePdf)),
+    });
+    let content = bytes_of(2 * 1024 * 1024 + 17);
+    invoice_with_pdf(&app, "S3-2025-000001", content.clone()).await;
+    let entry = crate::handlers::handler("download-invoice");
+    let req = as_tenant_a(Event::new("GET", PDF, &format!("/v1/tenants/{}/invoices/S3-2025-000001/pdf", tenant_id(1))).query("delivery", "redirect")).request();
+    let answer = seikyu_tests::events::call(entry, &app, req).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let url = answer.header("location").unwrap().to_owned();
+    assert!(url.contains("X-Amz-Signature="), "an S3 presigned URL: {url}");
+    let got = seikyu_tests::http_client::send("GET", &url, &[], Bytes::new()).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body, content);
+    // And the stream itself, from S3.
+    let req =
+        as_tenant_a(Event::new("GET", PDF, &format!("/v1/tenants/{}/invoices/S3-2025-000001/pdf", tenant_id(1))).header("Range", "bytes=100-199")).request();
+    let part = seikyu_tests::events::call(entry, &app, req).await;
+    assert_eq!((part.status, part.raw.clone()), (206, content.slice(100..200)));
+}
