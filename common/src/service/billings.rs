@@ -215,6 +215,20 @@ pub async fn update(
     Ok(next)
 }
 
+/// The filter in a listing's or an export's query: `from` and `to` (YYYY-MM, in order) and one
+/// `status`; problems go to `v`.
+pub fn filter_from_query(query: &crate::http::Query<'_>, v: &mut Validator) -> BillingFilter {
+    let from = v.check_opt("query.from", query.get("from"), BillingPeriod::parse).flatten();
+    let to = v.check_opt("query.to", query.get("to"), BillingPeriod::parse).flatten();
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        v.add("query.to", "must not be before from");
+    }
+    let status = v.check_opt("query.status", query.get("status"), BillingStatus::parse).flatten();
+    BillingFilter { from, to, statuses: status.map(|s| vec![s]) }
+}
+
 /// Lists a tenant's records; a tenant caller's listing never includes drafts.
 pub async fn list(app: &App, caller: &Caller, tenant: &TenantId, mut filter: BillingFilter, page: &PageRequest) -> Result<Page<BillingRecord>, ApiError> {
     caller.authorize_tenant(tenant)?;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use common::caller::Caller;
-use common::domain::{BillingFilter, BillingPeriod, BillingStatus, TenantId};
+use common::domain::{BillingFilter, TenantId};
 use common::export::csv::{self, CsvEncoding};
 use common::http::percent;
 use common::runtime::{self, BoxFuture, StreamBody};
@@ -87,17 +87,9 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, Api
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let query = common::http::Query::new(&req, &["from", "to", "status", "encoding"])?;
     let mut v = Validator::new();
-    let from = v.check_opt("query.from", query.get("from"), BillingPeriod::parse).flatten();
-    let to = v.check_opt("query.to", query.get("to"), BillingPeriod::parse).flatten();
-    if let (Some(f), Some(t)) = (from, to)
-        && t < f
-    {
-        v.add("query.to", "must not be before from");
-    }
-    let status = v.check_opt("query.status", query.get("status"), BillingStatus::parse).flatten();
+    let filter = billings::filter_from_query(&query, &mut v);
     let encoding = v.check_opt("query.encoding", query.get("encoding"), CsvEncoding::parse).flatten().unwrap_or(CsvEncoding::Utf8Bom);
     v.finish()?;
-    let filter = BillingFilter { from, to, statuses: status.map(|s| vec![s]) };
     // The first page is read before the head is sent, so that a refused caller or a missing
     // tenant gets its 403/404 rather than a broken stream.
     let first = billings::list(&app, &caller, &tenant, filter.clone(), &PageRequest { limit: PAGE, cursor: None }).await?;

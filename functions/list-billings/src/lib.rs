@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use common::domain::{BillingFilter, BillingPeriod, BillingStatus, TenantId};
+use common::domain::TenantId;
 use common::runtime::{self, BoxFuture};
 use common::service::billings::{self, BillingView};
 use common::service::contracts::PageView;
@@ -27,18 +27,10 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let query = common::http::Query::new(&req, &["from", "to", "status", "limit", "cursor"])?;
     let mut v = Validator::new();
-    let from = v.check_opt("query.from", query.get("from"), BillingPeriod::parse).flatten();
-    let to = v.check_opt("query.to", query.get("to"), BillingPeriod::parse).flatten();
-    if let (Some(f), Some(t)) = (from, to)
-        && t < f
-    {
-        v.add("query.to", "must not be before from");
-    }
-    let status = v.check_opt("query.status", query.get("status"), BillingStatus::parse).flatten();
+    let filter = billings::filter_from_query(&query, &mut v);
     let limit = query.limit(&mut v, DEFAULT_LIMIT, MAX_PAGE);
     let cursor = query.cursor(&mut v);
     v.finish()?;
-    let filter = BillingFilter { from, to, statuses: status.map(|s| vec![s]) };
     let page = billings::list(&app, &caller, &tenant, filter, &PageRequest { limit, cursor }).await?;
     let rounding = billings::rounding(&app).await?;
     let items = page.items.into_iter().map(|b| BillingView::of(b, rounding)).collect::<Result<Vec<_>, _>>()?;
