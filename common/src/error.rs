@@ -28,6 +28,9 @@ pub enum ApiError {
     /// for another request).
     #[error("unprocessable: {0}")]
     Unprocessable(String),
+    /// Well-formed input whose content is refused, field by field (an uploaded file).
+    #[error("unprocessable: {0:?}")]
+    UnprocessableFields(Vec<FieldError>),
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
     #[error("precondition required: {0}")]
@@ -55,7 +58,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unprocessable(_) | Self::UnprocessableFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -74,6 +77,7 @@ impl ApiError {
             Self::NotFound => ("not-found", "Not found.", "The requested resource does not exist.".into()),
             Self::Conflict(d) => ("conflict", "Conflict.", d.clone()),
             Self::Unprocessable(d) => ("unprocessable", "Unprocessable request.", d.clone()),
+            Self::UnprocessableFields(_) => ("unprocessable", "Unprocessable request.", "See errors for what was refused.".into()),
             Self::PreconditionFailed(d) => ("precondition-failed", "Precondition failed.", d.clone()),
             Self::PreconditionRequired(d) => ("precondition-required", "Precondition required.", d.clone()),
             Self::RangeNotSatisfiable { size } => ("range-not-satisfiable", "Range not satisfiable.", format!("The resource is {size} bytes long.")),
@@ -91,7 +95,7 @@ impl ApiError {
             detail,
             instance: request_id.to_owned(),
             errors: match self {
-                Self::Validation(errs) => errs.clone(),
+                Self::Validation(errs) | Self::UnprocessableFields(errs) => errs.clone(),
                 _ => Vec::new(),
             },
         }

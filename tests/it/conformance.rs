@@ -249,8 +249,8 @@ pub async fn presigned_urls_work_over_http(f: StoreFixture) {
     assert_eq!(got.body, data);
 
     let put_key = ObjectKey::new(&tenant_id(1), "uploads/from-cms.pdf").unwrap();
-    let put_url = s.objects.presign_put(&put_key, "application/pdf", Duration::from_secs(300)).await.unwrap();
     let body = Bytes::from_static(b"%PDF-1.7\nuploaded through a presigned URL\n%%EOF\n");
+    let put_url = s.objects.presign_put(&put_key, "application/pdf", body.len() as u64, Duration::from_secs(300)).await.unwrap();
     let put = http_client::send("PUT", &put_url, &[("content-type", "application/pdf")], body.clone()).await;
     assert_eq!(put.status, 200, "{}", String::from_utf8_lossy(&put.body));
     let stored = s.objects.get_object(&put_key, None).await.unwrap().expect("uploaded object");
@@ -278,8 +278,9 @@ async fn embedded_presigned_urls_are_verified() {
     assert_eq!(status(url.clone()).await, 200);
     assert_eq!(status(url.replace(tenant_id(1).as_str(), tenant_id(2).as_str())).await, 403, "another tenant's existing object");
     assert_eq!(http_client::send("PUT", &url, &[("content-type", "")], Bytes::from_static(b"x")).await.status, 403, "a GET URL cannot PUT");
-    let put_url = s.objects.presign_put(&key, "application/pdf", Duration::from_secs(60)).await.unwrap();
+    let put_url = s.objects.presign_put(&key, "application/pdf", 3, Duration::from_secs(60)).await.unwrap();
     assert_eq!(http_client::send("PUT", &put_url, &[("content-type", "text/html")], Bytes::from_static(b"<x>")).await.status, 403, "content type is pinned");
+    assert_eq!(http_client::send("PUT", &put_url, &[("content-type", "application/pdf")], Bytes::from_static(b"%PDF")).await.status, 403, "length is pinned");
     clock.advance(chrono::TimeDelta::seconds(61));
     assert_eq!(status(url).await, 403, "expired");
     let untouched = s.objects.get_object(&key, None).await.unwrap().unwrap();

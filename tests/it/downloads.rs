@@ -122,8 +122,8 @@ impl ObjectStore for BreaksMidway {
     async fn presign_get(&self, key: &ObjectKey, e: std::time::Duration) -> Result<String, StoreError> {
         self.inner.presign_get(key, e).await
     }
-    async fn presign_put(&self, key: &ObjectKey, ct: &str, e: std::time::Duration) -> Result<String, StoreError> {
-        self.inner.presign_put(key, ct, e).await
+    async fn presign_put(&self, key: &ObjectKey, ct: &str, len: u64, e: std::time::Duration) -> Result<String, StoreError> {
+        self.inner.presign_put(key, ct, len, e).await
     }
 }
 

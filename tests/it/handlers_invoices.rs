@@ -19,9 +19,9 @@ async fn issue_over_http_then_read_list_and_void() {
     assert_eq!(run(&s, "issue-invoice", as_tenant_a(issue())).await.status, 403);
     let issued = run(&s, "issue-invoice", as_operator(issue())).await;
     assert_eq!(issued.status, 201, "{}", issued.body);
-    // The seeded invoices used numbers 1 and 2 of 2025: this one is the third.
-    assert_eq!(issued.body["invoiceNumber"], "INV-2025-000003");
-    assert_eq!(issued.header("location"), Some(format!("/v1/tenants/{a}/invoices/INV-2025-000003").as_str()));
+    // The seeded invoices used numbers 1 to 3 of 2025: this one is the fourth.
+    assert_eq!(issued.body["invoiceNumber"], "INV-2025-000004");
+    assert_eq!(issued.header("location"), Some(format!("/v1/tenants/{a}/invoices/INV-2025-000004").as_str()));
     assert_eq!(issued.body["status"], "issued");
     assert_eq!(issued.body["issuer"]["registrationNumber"], "T8700110005901");
     assert_eq!(issued.body["totals"]["byRate"][1]["ratePercent"], 8);
@@ -30,23 +30,23 @@ async fn issue_over_http_then_read_list_and_void() {
     let again = run(&s, "issue-invoice", as_operator(issue())).await;
     assert_eq!((again.status, &again.body), (200, &issued.body), "issuing again returns the same invoice");
 
-    let read = run(&s, "get-invoice", as_tenant_a(Event::new("GET", INVOICE, &format!("/v1/tenants/{a}/invoices/INV-2025-000003")))).await;
+    let read = run(&s, "get-invoice", as_tenant_a(Event::new("GET", INVOICE, &format!("/v1/tenants/{a}/invoices/INV-2025-000004")))).await;
     assert_eq!(read.status, 200);
     assert_eq!(read.header("etag"), Some("\"2\""));
     let list = run(&s, "list-invoices", as_tenant_a(Event::new("GET", INVOICES, &format!("/v1/tenants/{a}/invoices")).query("period", "2025-04"))).await;
     let numbers: Vec<&str> = list.body["items"].as_array().unwrap().iter().map(|i| i["invoiceNumber"].as_str().unwrap()).collect();
-    assert_eq!(numbers, ["INV-2025-000003"]);
+    assert_eq!(numbers, ["INV-2025-000004"]);
     let cross = run(&s, "get-invoice", as_tenant_a(Event::new("GET", INVOICE, &format!("/v1/tenants/{}/invoices/SEED-2025-000002", tenant_id(2))))).await;
     assert_eq!(cross.status, 404);
 
     let void = |body: serde_json::Value| {
-        as_operator(Event::new("POST", &format!("{INVOICE}/void"), &format!("/v1/tenants/{a}/invoices/INV-2025-000003/void")).json_body(&body))
+        as_operator(Event::new("POST", &format!("{INVOICE}/void"), &format!("/v1/tenants/{a}/invoices/INV-2025-000004/void")).json_body(&body))
     };
     let no_reason = run(&s, "void-invoice", void(json!({}))).await;
     assert_eq!((no_reason.status, no_reason.error_fields()), (400, vec!["reason".to_owned()]));
     let voided = run(&s, "void-invoice", void(json!({"reason": "金額訂正のため"}))).await;
     assert_eq!((voided.status, voided.body["status"].as_str()), (200, Some("void")));
-    assert_eq!(voided.body["invoiceNumber"], "INV-2025-000003", "a void keeps its number");
+    assert_eq!(voided.body["invoiceNumber"], "INV-2025-000004", "a void keeps its number");
     assert_eq!(run(&s, "void-invoice", void(json!({"reason": "again"}))).await.status, 409);
 }
 

@@ -13,3 +13,4 @@ mod handlers_contracts;
 mod handlers_invoices;
 mod issuing;
 mod template;
+mod uploads;

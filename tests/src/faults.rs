@@ -42,8 +42,8 @@ impl ObjectStore for FailingPuts {
     async fn presign_get(&self, key: &ObjectKey, expires: std::time::Duration) -> Result<String, StoreError> {
         self.inner.presign_get(key, expires).await
     }
-    async fn presign_put(&self, key: &ObjectKey, content_type: &str, expires: std::time::Duration) -> Result<String, StoreError> {
-        self.inner.presign_put(key, content_type, expires).await
+    async fn presign_put(&self, key: &ObjectKey, content_type: &str, length: u64, expires: std::time::Duration) -> Result<String, StoreError> {
+        self.inner.presign_put(key, content_type, length, expires).await
     }
 }
 

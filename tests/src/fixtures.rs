@@ -129,7 +129,8 @@ pub mod who {
 
 /// An app over a fresh embedded store with a manual clock, sequential ids, an operator and two
 /// tenants (`tenant_id(1)` = A with contracts C-A-1 and C-A-2 and billing records 2025-03-issued01
-/// (issued) and 2025-04-draft001 (draft); `tenant_id(2)` = B with C-B-1 and 2025-03-issued02).
+/// (issued) and 2025-04-draft001 (draft); `tenant_id(2)` = B with C-B-1, 2025-03-issued02, and
+/// 2025-04-extern01 whose invoice SEED-2025-000003 awaits an uploaded PDF).
 pub struct Seeded {
     pub app: Arc<App>,
     pub clock: Arc<ManualClock>,
@@ -180,6 +181,19 @@ pub async fn seed(stores: &Stores) {
             stores.invoices.allocate_invoice(2025, number.seq(), &invoice, &record, record.version).await.expect("seed invoice");
         }
     }
+    // Tenant B's invoice SEED-2025-000003 waits for a PDF the operator's system uploads.
+    let mut external = billing(&b, "2025-04", 0, BillingStatus::Draft);
+    external.billing_id = BillingId::parse("2025-04-extern01").expect("billing id");
+    stores.billings.create_billing(&external).await.expect("seed billing");
+    let number = common::domain::InvoiceNumber::parse("SEED-2025-000003").expect("invoice number");
+    let awaiting = common::domain::Invoice {
+        status: common::domain::InvoiceStatus::Rendering,
+        pdf: None,
+        pdf_source: common::domain::PdfSource::External,
+        ..issued_invoice(&external, number.clone())
+    };
+    let bound = BillingRecord { invoice_number: Some(number), version: 2, ..external.clone() };
+    stores.invoices.allocate_invoice(2025, 3, &awaiting, &bound, 1).await.expect("seed awaiting invoice");
     stores.invoices.put_issuer(&issuer(), None).await.expect("seed issuer");
 }
 
@@ -245,6 +259,7 @@ pub fn issued_invoice(b: &BillingRecord, number: common::domain::InvoiceNumber) 
         notes: None,
         totals: b.content.totals(i.rounding).expect("totals"),
         pdf: Some(common::domain::PdfInfo { sha256: "0".repeat(64), size: 0 }),
+        pdf_source: common::domain::PdfSource::Rendered,
         void_reason: None,
         created_at: t0(),
         updated_at: t0(),

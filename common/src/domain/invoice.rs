@@ -117,6 +117,16 @@ pub enum InvoiceStatus {
     Void,
 }
 
+/// Where an invoice's PDF comes from: rendered by seikyu, or made elsewhere and uploaded by the
+/// operator's system.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PdfSource {
+    #[default]
+    Rendered,
+    External,
+}
+
 /// The issuer as printed on one invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -153,6 +163,8 @@ pub struct Invoice {
     pub totals: Totals,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdf: Option<PdfInfo>,
+    #[serde(default)]
+    pub pdf_source: PdfSource,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub void_reason: Option<String>,
     pub created_at: DateTime<Utc>,

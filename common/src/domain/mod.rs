@@ -16,7 +16,7 @@ pub use billing::{BillingContent, BillingFilter, BillingId, BillingLine, Billing
 pub use contact::{Email, PostalCode};
 pub use contract::{BillingCycle, Contract, ContractFilter, ContractStatus, ContractTerms};
 pub use ids::{ContractId, TenantId};
-pub use invoice::{Invoice, InvoiceNumber, InvoicePrefix, InvoiceStatus, IssuerSettings, IssuerSnapshot, PdfInfo};
+pub use invoice::{Invoice, InvoiceNumber, InvoicePrefix, InvoiceStatus, IssuerSettings, IssuerSnapshot, PdfInfo, PdfSource};
 pub use money::Yen;
 pub use period::BillingPeriod;
 pub use registration::RegistrationNumber;

@@ -12,7 +12,7 @@ use crate::app::App;
 use crate::caller::Caller;
 use crate::domain::{
     BillingId, BillingPeriod, BillingRecord, BillingStatus, Invoice, InvoiceNumber, InvoicePrefix, InvoiceStatus, IssuerSettings, IssuerSnapshot, PdfInfo,
-    RegistrationNumber, Rounding, TenantId,
+    PdfSource, RegistrationNumber, Rounding, TenantId,
 };
 use crate::error::ApiError;
 use crate::http::IfMatch;
@@ -97,6 +97,7 @@ fn freeze(
     issuer: &IssuerSettings,
     recipient: crate::domain::CustomerProfile,
     number: InvoiceNumber,
+    pdf_source: PdfSource,
 ) -> Result<Invoice, ApiError> {
     let totals = billing.content.totals(issuer.rounding).map_err(|e| ApiError::Internal(format!("totals of a stored draft: {e}")))?;
     let now = app.clock.now();
@@ -119,6 +120,7 @@ fn freeze(
         notes: billing.content.notes.clone(),
         totals,
         pdf: None,
+        pdf_source,
         void_reason: None,
         created_at: now,
         updated_at: now,
@@ -129,6 +131,16 @@ fn freeze(
 /// Issues the billing record's invoice (operator only). Returns the invoice and whether this call
 /// issued it (`false`: it was already issued, and is returned as it is).
 pub async fn issue(app: &App, caller: &Caller, tenant: &TenantId, id: &BillingId) -> Result<(Invoice, bool), ApiError> {
+    issue_from(app, caller, tenant, id, PdfSource::Rendered).await
+}
+
+/// Allocates the invoice's number for a PDF the operator's system makes and uploads (see
+/// `service::uploads`): the invoice waits, unseen by the tenant, until its PDF is uploaded.
+pub async fn issue_external(app: &App, caller: &Caller, tenant: &TenantId, id: &BillingId) -> Result<(Invoice, bool), ApiError> {
+    issue_from(app, caller, tenant, id, PdfSource::External).await
+}
+
+async fn issue_from(app: &App, caller: &Caller, tenant: &TenantId, id: &BillingId, source: PdfSource) -> Result<(Invoice, bool), ApiError> {
     caller.require_operator()?;
     for _ in 0..MAX_ATTEMPTS {
         let billing = app.stores.billings.get_billing(tenant, id).await?.ok_or(ApiError::NotFound)?;
@@ -139,7 +151,8 @@ pub async fn issue(app: &App, caller: &Caller, tenant: &TenantId, id: &BillingId
                 .get_invoice(tenant, &number)
                 .await?
                 .ok_or_else(|| ApiError::Internal(format!("billing {id} names invoice {number}, which is missing")))?;
-            if invoice.status != InvoiceStatus::Rendering {
+            // Issued, or waiting for its uploaded PDF: nothing to render here.
+            if invoice.status != InvoiceStatus::Rendering || invoice.pdf_source == PdfSource::External {
                 return Ok((invoice, false));
             }
             match finish(app, invoice, billing).await {
@@ -155,7 +168,7 @@ pub async fn issue(app: &App, caller: &Caller, tenant: &TenantId, id: &BillingId
         let recipient = app.stores.tenants.get_tenant(tenant).await?.ok_or(ApiError::NotFound)?.customer_profile;
         let year = Invoice::year_of(billing.content.issue_date);
         let seq = app.stores.invoices.next_invoice_seq(year).await?;
-        let invoice = freeze(app, &billing, &issuer, recipient, InvoiceNumber::new(&issuer.invoice_prefix, year, seq))?;
+        let invoice = freeze(app, &billing, &issuer, recipient, InvoiceNumber::new(&issuer.invoice_prefix, year, seq), source)?;
         let bound = BillingRecord {
             invoice_number: Some(invoice.invoice_number.clone()),
             updated_at: app.clock.now(),
@@ -165,6 +178,9 @@ pub async fn issue(app: &App, caller: &Caller, tenant: &TenantId, id: &BillingId
         match app.stores.invoices.allocate_invoice(year, seq, &invoice, &bound, billing.version).await {
             Ok(()) => {
                 tracing::info!(invoice_number = %invoice.invoice_number, billing_id = %id, "invoice number allocated");
+                if source == PdfSource::External {
+                    return Ok((invoice, true));
+                }
                 match finish(app, invoice, bound).await {
                     Err(ApiError::PreconditionFailed(_)) => continue,
                     other => return other.map(|i| (i, true)),

@@ -5,3 +5,4 @@ pub mod billings;
 pub mod contracts;
 pub mod invoices;
 pub mod tenants;
+pub mod uploads;

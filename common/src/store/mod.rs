@@ -168,8 +168,8 @@ pub trait ObjectStore: Send + Sync {
     async fn delete_object(&self, key: &ObjectKey) -> Result<(), StoreError>;
     /// A URL anyone can GET for `expires`, at most 7 days (S3's own limit).
     async fn presign_get(&self, key: &ObjectKey, expires: std::time::Duration) -> Result<String, StoreError>;
-    /// A URL that accepts one PUT of `content_type`.
-    async fn presign_put(&self, key: &ObjectKey, content_type: &str, expires: std::time::Duration) -> Result<String, StoreError>;
+    /// A URL that accepts one PUT of `content_type`, exactly `content_length` bytes long.
+    async fn presign_put(&self, key: &ObjectKey, content_type: &str, content_length: u64, expires: std::time::Duration) -> Result<String, StoreError>;
 }
 
 /// S3's limit on presigned URL lifetime.

@@ -25,7 +25,13 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     caller.require_operator()?;
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let id = common::http::path_param(&req, "billingId", BillingId::parse)?;
-    let (invoice, issued_now) = invoices::issue(&app, &caller, &tenant, &id).await?;
+    let query = common::http::Query::new(&req, &["pdf"])?;
+    // `?pdf=external`: number the invoice now; its PDF comes from an upload (see upload-url).
+    let (invoice, issued_now) = match query.get("pdf") {
+        None | Some("render") => invoices::issue(&app, &caller, &tenant, &id).await?,
+        Some("external") => invoices::issue_external(&app, &caller, &tenant, &id).await?,
+        Some(_) => return Err(ApiError::field("query.pdf", "must be render (the default) or external")),
+    };
     if issued_now {
         common::http::created(&format!("/v1/tenants/{tenant}/invoices/{}", invoice.invoice_number), &invoice.etag(), &invoice)
     } else {

@@ -101,6 +101,7 @@ async fn main() -> Result<(), String> {
         notes: None,
         totals: content.totals(issued.rounding)?,
         pdf: Some(PdfInfo { sha256: sha.clone(), size: (mib as u64) << 20 }),
+        pdf_source: common::domain::PdfSource::External,
         void_reason: None,
         created_at: now,
         updated_at: now,

@@ -50,6 +50,8 @@ pub const ROUTES: &[Route] = &[
     stream("download-invoices-zip", Method::GET, "/v1/tenants/{tenantId}/invoices.zip", download_invoices_zip::handler),
     route("get-invoice", Method::GET, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}", get_invoice::handler),
     stream("download-invoice", Method::GET, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/pdf", download_invoice::handler),
+    route("invoice-upload-url", Method::POST, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/upload-url", invoice_upload_url::handler),
+    route("complete-invoice-upload", Method::POST, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/upload-complete", complete_invoice_upload::handler),
     route("void-invoice", Method::POST, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/void", void_invoice::handler),
     route("put-issuer", Method::PUT, "/v1/issuer", put_issuer::handler),
     route("get-issuer", Method::GET, "/v1/issuer", get_issuer::handler),

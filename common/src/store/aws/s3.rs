@@ -114,13 +114,15 @@ impl ObjectStore for AwsStore {
         Ok(req.uri().to_owned())
     }
 
-    async fn presign_put(&self, key: &ObjectKey, content_type: &str, expires: Duration) -> Result<String, StoreError> {
+    async fn presign_put(&self, key: &ObjectKey, content_type: &str, content_length: u64, expires: Duration) -> Result<String, StoreError> {
         let req = self
             .s3
             .put_object()
             .bucket(&self.bucket)
             .key(key.as_str())
             .content_type(content_type)
+            // Signed: S3 refuses a PUT of any other length.
+            .content_length(i64::try_from(content_length).map_err(|_| StoreError::TooLarge(format!("{content_length} bytes")))?)
             .presigned(presign_config(expires)?)
             .await
             .map_err(|e| sdk_unavailable("presign PutObject", e))?;

@@ -73,6 +73,7 @@ impl EmbeddedStore {
             key: key.clone(),
             expires: get("X-Seikyu-Expires").parse().unwrap_or(0),
             content_type: get("X-Seikyu-Content-Type"),
+            content_length: get("X-Seikyu-Content-Length").parse().ok(),
         };
         if grant.method != req.method().as_str() {
             return plain(StatusCode::FORBIDDEN, "The URL was not signed for this method.");
@@ -87,8 +88,13 @@ impl EmbeddedStore {
                 if sent_type != grant.content_type {
                     return plain(StatusCode::FORBIDDEN, "Content-Type differs from the one the URL was signed for.");
                 }
+                // Like S3: a PUT signed for a length must have exactly that length.
+                let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+                if grant.content_length.is_some() && declared != grant.content_length {
+                    return plain(StatusCode::FORBIDDEN, "Content-Length differs from the one the URL was signed for.");
+                }
                 let body = BodyStream::new(req.into_body()).try_filter_map(|f| async move { Ok(f.into_data().ok()) });
-                match self.put_stream(&key, Box::pin(body), &grant.content_type, MAX_PUT).await {
+                match self.put_stream(&key, Box::pin(body), &grant.content_type, grant.content_length.unwrap_or(MAX_PUT)).await {
                     Ok(meta) => {
                         let mut r = plain(StatusCode::OK, "Stored.");
                         if let Ok(v) = header::HeaderValue::from_str(&meta.etag) {

@@ -38,6 +38,8 @@ pub(crate) struct Grant {
     pub key: ObjectKey,
     pub expires: i64,
     pub content_type: String,
+    /// The exact body length a PUT must have.
+    pub content_length: Option<u64>,
 }
 
 impl EmbeddedStore {
@@ -107,7 +109,8 @@ impl EmbeddedStore {
 
     fn sign(&self, grant: &Grant) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.presign_key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        mac.update(format!("{}\n{}\n{}\n{}", grant.method, grant.key, grant.expires, grant.content_type).as_bytes());
+        let length = grant.content_length.map(|l| l.to_string()).unwrap_or_default();
+        mac.update(format!("{}\n{}\n{}\n{}\n{length}", grant.method, grant.key, grant.expires, grant.content_type).as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
 
@@ -123,7 +126,7 @@ impl EmbeddedStore {
         Ok(())
     }
 
-    fn presign(&self, method: &str, key: &ObjectKey, content_type: &str, expires: Duration) -> Result<String, StoreError> {
+    fn presign(&self, method: &str, key: &ObjectKey, content_type: &str, content_length: Option<u64>, expires: Duration) -> Result<String, StoreError> {
         if expires > MAX_PRESIGN || expires.is_zero() {
             return Err(StoreError::Unavailable(format!("presigned URL lifetime {expires:?} is outside 1 s..7 days")));
         }
@@ -132,15 +135,17 @@ impl EmbeddedStore {
             key: key.clone(),
             expires: self.clock.now().timestamp() + expires.as_secs() as i64,
             content_type: content_type.into(),
+            content_length,
         };
         let sig = self.sign(&grant);
         Ok(format!(
-            "{}/_objects/{}?X-Seikyu-Method={}&X-Seikyu-Expires={}&X-Seikyu-Content-Type={}&X-Seikyu-Signature={}",
+            "{}/_objects/{}?X-Seikyu-Method={}&X-Seikyu-Expires={}&X-Seikyu-Content-Type={}&X-Seikyu-Content-Length={}&X-Seikyu-Signature={}",
             self.base_url,
             key,
             method,
             grant.expires,
             crate::http::percent::encode(content_type.as_bytes(), false),
+            content_length.map(|l| l.to_string()).unwrap_or_default(),
             sig
         ))
     }
@@ -212,10 +217,10 @@ impl ObjectStore for EmbeddedStore {
     }
 
     async fn presign_get(&self, key: &ObjectKey, expires: Duration) -> Result<String, StoreError> {
-        self.presign("GET", key, "", expires)
+        self.presign("GET", key, "", None, expires)
     }
 
-    async fn presign_put(&self, key: &ObjectKey, content_type: &str, expires: Duration) -> Result<String, StoreError> {
-        self.presign("PUT", key, content_type, expires)
+    async fn presign_put(&self, key: &ObjectKey, content_type: &str, content_length: u64, expires: Duration) -> Result<String, StoreError> {
+        self.presign("PUT", key, content_type, Some(content_length), expires)
     }
 }
