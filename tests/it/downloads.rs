@@ -187,7 +187,8 @@ async fn gateway_streams_large_pdfs_byte_identical_and_aborts_visibly() {
         stores: common::store::Stores { objects: Arc::new(BreaksMidway { inner: app.stores.objects.clone(), after: 1 << 20 }), ..app.stores.clone() },
         ..(*app).clone()
     };
-    let gateway = Arc::new(local_gateway::Gateway::new(Arc::new(broken), gw.gateway.credentials().clone(), "ap-northeast-1", None));
+    let gateway =
+        Arc::new(local_gateway::Gateway::new(Arc::new(broken), gw.gateway.credentials().clone(), "ap-northeast-1", None, gw.gateway.limiter().clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(local_gateway::serve(gateway, listener));

@@ -12,5 +12,6 @@ mod handlers_billings;
 mod handlers_contracts;
 mod handlers_invoices;
 mod issuing;
+mod limits;
 mod template;
 mod uploads;

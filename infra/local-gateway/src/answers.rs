@@ -19,6 +19,10 @@ pub enum Refusal {
     Forbidden,
     /// Body beyond API Gateway's 10 MB payload limit.
     TooLarge,
+    /// The key's token bucket is empty.
+    TooManyRequests,
+    /// The key's quota for the period is used up.
+    LimitExceeded,
 }
 
 impl Refusal {
@@ -30,6 +34,8 @@ impl Refusal {
             Refusal::InvalidSignature(m) => (StatusCode::FORBIDDEN, "InvalidSignatureException", m.clone()),
             Refusal::Forbidden => (StatusCode::FORBIDDEN, "ForbiddenException", "Forbidden".into()),
             Refusal::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLargeException", "Request Too Long".into()),
+            Refusal::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", "Too Many Requests".into()),
+            Refusal::LimitExceeded => (StatusCode::TOO_MANY_REQUESTS, "LimitExceededException", "Limit Exceeded".into()),
         }
     }
 
@@ -66,5 +72,8 @@ mod tests {
         assert_eq!(Refusal::Forbidden.body(), r#"{"message":"Forbidden"}"#);
         assert_eq!(Refusal::InvalidToken.body(), r#"{"message":"The security token included in the request is invalid."}"#);
         assert_eq!(Refusal::Forbidden.status(), 403);
+        assert_eq!(Refusal::TooManyRequests.body(), r#"{"message":"Too Many Requests"}"#);
+        assert_eq!(Refusal::LimitExceeded.body(), r#"{"message":"Limit Exceeded"}"#);
+        assert_eq!(Refusal::LimitExceeded.status(), 429);
     }
 }

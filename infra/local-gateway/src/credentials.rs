@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
-use common::domain::TenantId;
+use common::domain::{PlanTier, TenantId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +30,13 @@ pub struct ApiKey {
     #[serde(default)]
     pub tenant_id: Option<TenantId>,
     pub enabled: bool,
+    /// The usage plan the key is on (its tenant's tier).
+    #[serde(default = "default_plan")]
+    pub plan: PlanTier,
+}
+
+fn default_plan() -> PlanTier {
+    PlanTier::Standard
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

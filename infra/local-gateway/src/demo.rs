@@ -6,7 +6,7 @@ use std::path::Path;
 use base64::Engine;
 use common::App;
 use common::caller::Caller;
-use common::domain::{ContractId, TenantId};
+use common::domain::{ContractId, PlanTier, TenantId};
 use common::service::billings::{self, LineInput, NewBilling};
 use common::service::contracts::{self, ContractInput, PutConditions};
 use common::service::invoices::{self, IssuerInput};
@@ -72,11 +72,11 @@ struct Issued {
     key: ApiKey,
 }
 
-async fn issue(app: &App, user: &str, owner: Owner) -> Result<Issued, String> {
+async fn issue(app: &App, user: &str, owner: Owner, plan: PlanTier) -> Result<Issued, String> {
     let arn = format!("arn:aws:iam::{ACCOUNT}:user/{user}");
     let principal = PrincipalArn::parse(&arn)?;
     app.stores.principals.put_principal(&Principal { arn: principal, owner: owner.clone() }).await.map_err(|e| e.to_string())?;
-    let key = ApiKey { id: api_key_id(), value: api_key_value(), tenant_id: owner.tenant_id().cloned(), enabled: true };
+    let key = ApiKey { id: api_key_id(), value: api_key_value(), tenant_id: owner.tenant_id().cloned(), enabled: true, plan };
     let record = ApiKeyRecord { api_key_id: ApiKeyId::parse(&key.id)?, owner, enabled: true };
     app.stores.principals.put_api_key(&record).await.map_err(|e| e.to_string())?;
     Ok(Issued { access: AccessKey { access_key_id: access_key_id(), secret_access_key: secret(), principal_arn: arn, session_token: None }, key })
@@ -109,7 +109,7 @@ fn contract(plan: &str, fee: i64, start: &str, cycle: &str) -> ContractInput {
 
 /// Seeds the demo through the same domain operations the API uses; returns what to write.
 pub async fn seed(app: &App, endpoint: &str, region: &str) -> Result<(CredentialFile, DemoCredentials), String> {
-    let operator = issue(app, "seikyu-operator", Owner::Operator).await?;
+    let operator = issue(app, "seikyu-operator", Owner::Operator, PlanTier::Premium).await?;
     let as_operator = Caller { principal: PrincipalArn::parse(&operator.access.principal_arn)?, owner: Owner::Operator, api_key_id: None };
     let specs = [
         (new_tenant("しまね商事", "株式会社しまね商事", "島根県松江市殿町1番地", "keiri@shimane.example.jp", "standard"), "redmine-shimane"),
@@ -127,7 +127,7 @@ pub async fn seed(app: &App, endpoint: &str, region: &str) -> Result<(Credential
             let terms = contract(plan, *fee, "2025-04-01", cycle).validate().map_err(|e| e.to_string())?;
             contracts::put(app, &as_operator, &id, &cid, terms, PutConditions::default()).await.map_err(|e| e.to_string())?;
         }
-        let issued = issue(app, user, Owner::Tenant { tenant_id: id.clone() }).await?;
+        let issued = issue(app, user, Owner::Tenant { tenant_id: id.clone() }, tenant.plan_tier).await?;
         tenants_out.push(TenantCredentials {
             tenant_id: id,
             access_key_id: issued.access.access_key_id.clone(),

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! local-gateway [--port 3000] [--host 127.0.0.1] [--data-dir .seikyu] [--region ap-northeast-1]
-//!               [--endpoint URL --table NAME --bucket NAME] [--no-demo]
+//!               [--endpoint URL --table NAME --bucket NAME] [--no-demo] [--no-throttle]
 //! ```
 
 use std::sync::Arc;
@@ -10,7 +10,8 @@ use std::sync::Arc;
 use common::clock::SystemClock;
 use local_gateway::start::{AwsTarget, Options, start};
 
-const USAGE: &str = "usage: local-gateway [--port N] [--host IP] [--data-dir DIR] [--region R] [--endpoint URL] [--table T --bucket B] [--no-demo]";
+const USAGE: &str =
+    "usage: local-gateway [--port N] [--host IP] [--data-dir DIR] [--region R] [--endpoint URL] [--table T --bucket B] [--no-demo] [--no-throttle]";
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut o = Options::default();
@@ -27,6 +28,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--table" => table = Some(value()?),
             "--bucket" => bucket = Some(value()?),
             "--no-demo" => o.demo = false,
+            "--no-throttle" => o.throttle = false,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }

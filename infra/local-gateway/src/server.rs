@@ -21,8 +21,10 @@ use hyper_util::server::conn::auto;
 use crate::answers::Refusal;
 use crate::credentials::{AccessKey, ApiKey, Credentials};
 use crate::event;
+use crate::limits::{self, Limiter};
 use crate::routes::{Entry, ROUTES, Route};
 use crate::sigv4::{Signed, Verifier};
+use common::domain::usage_plan;
 
 /// API Gateway's payload limit.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -31,6 +33,7 @@ pub type GatewayBody = UnsyncBoxBody<Bytes, std::io::Error>;
 
 pub struct Gateway {
     app: Arc<App>,
+    limiter: Arc<Limiter>,
     credentials: Arc<Credentials>,
     verifier: Verifier,
     clock: Arc<dyn Clock>,
@@ -49,9 +52,13 @@ struct Outcome<'a> {
 }
 
 impl Gateway {
-    pub fn new(app: Arc<App>, credentials: Arc<Credentials>, region: &str, objects: Option<Arc<EmbeddedStore>>) -> Self {
+    pub fn new(app: Arc<App>, credentials: Arc<Credentials>, region: &str, objects: Option<Arc<EmbeddedStore>>, limiter: Arc<Limiter>) -> Self {
         let clock = app.clock.clone();
-        Self { app, verifier: Verifier::new(region, credentials.clone()), credentials, clock, objects, stage: "local".into() }
+        Self { app, limiter, verifier: Verifier::new(region, credentials.clone()), credentials, clock, objects, stage: "local".into() }
+    }
+
+    pub fn limiter(&self) -> &Arc<Limiter> {
+        &self.limiter
     }
 
     pub fn app(&self) -> &Arc<App> {
@@ -118,6 +125,12 @@ impl Gateway {
         let signed = Signed { method: parts.method.as_str(), path, query, headers: &parts.headers, body: &body };
         let access_key = self.verifier.verify(&signed, self.clock.now())?;
         let api_key = self.api_key(&parts.headers)?;
+        // After authentication, before the handler, as API Gateway orders them.
+        match self.limiter.check(&api_key.id, &usage_plan(api_key.plan), self.clock.now()) {
+            Ok(()) => {}
+            Err(limits::Limited::Throttled) => return Err(Refusal::TooManyRequests),
+            Err(limits::Limited::QuotaExceeded) => return Err(Refusal::LimitExceeded),
+        }
         outcome.tenant = Some(api_key.tenant_id.as_ref().map_or_else(|| "operator".to_owned(), |t| t.to_string()));
         let response = self.invoke(route, &params, &parts, &body, request_id, peer, &access_key, &api_key).await;
         Ok(response)

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::credentials::{CredentialFile, Credentials};
 use crate::demo::{self, DemoCredentials};
+use crate::limits::Limiter;
 use crate::server::Gateway;
 
 #[derive(Debug, Clone)]
@@ -26,6 +27,8 @@ pub struct Options {
     pub aws: Option<AwsTarget>,
     /// Seed the demo when the data directory has no credentials yet.
     pub demo: bool,
+    /// Enforce usage plans (throttles and quotas); off only to measure the gateway itself.
+    pub throttle: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -38,7 +41,15 @@ pub struct AwsTarget {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { host: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 3000, data_dir: PathBuf::from(".seikyu"), region: "ap-northeast-1".into(), aws: None, demo: true }
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 3000,
+            data_dir: PathBuf::from(".seikyu"),
+            region: "ap-northeast-1".into(),
+            aws: None,
+            demo: true,
+            throttle: true,
+        }
     }
 }
 
@@ -111,6 +122,7 @@ pub async fn start(options: &Options, clock: Arc<dyn Clock>) -> Result<Started, 
     };
     // The port may differ from the one the demo file was written with.
     let demo = demo.map(|d| DemoCredentials { endpoint: endpoint.clone(), ..d });
-    let gateway = Arc::new(Gateway::new(app, Arc::new(credentials), &options.region, objects));
+    let limiter = Arc::new(if options.throttle { Limiter::open(Some(options.data_dir.join(Limiter::FILE)))? } else { Limiter::unlimited() });
+    let gateway = Arc::new(Gateway::new(app, Arc::new(credentials), &options.region, objects, limiter));
     Ok(Started { gateway, listener, endpoint, demo })
 }
