@@ -56,3 +56,30 @@ fn the_api_requires_sigv4_and_an_api_key_everywhere() {
     assert_eq!(auth["InvokeRole"].as_str(), Some("NONE"));
     assert_eq!(t["Resources"]["Api"]["Properties"]["EndpointConfiguration"]["Type"].as_str(), Some("REGIONAL"));
 }
+
+/// The usage plans in the template are the ones the code (and the local gateway) enforce.
+#[test]
+fn usage_plans_match_the_code() {
+    use common::domain::{PlanTier, QuotaPeriod, usage_plan};
+    let t = template();
+    for tier in PlanTier::ALL {
+        let name = match tier {
+            PlanTier::Basic => "BasicUsagePlan",
+            PlanTier::Standard => "StandardUsagePlan",
+            PlanTier::Premium => "PremiumUsagePlan",
+        };
+        let p = &t["Resources"][name];
+        assert_eq!(p["Type"].as_str(), Some("AWS::ApiGateway::UsagePlan"), "{name}");
+        let plan = usage_plan(tier);
+        let props = &p["Properties"];
+        assert_eq!(props["Throttle"]["RateLimit"].as_f64(), Some(plan.rate), "{name}");
+        assert_eq!(props["Throttle"]["BurstLimit"].as_u64(), Some(u64::from(plan.burst)), "{name}");
+        assert_eq!(props["Quota"]["Limit"].as_u64(), Some(plan.quota.limit), "{name}");
+        let period = match plan.quota.period {
+            QuotaPeriod::Day => "DAY",
+            QuotaPeriod::Week => "WEEK",
+            QuotaPeriod::Month => "MONTH",
+        };
+        assert_eq!(props["Quota"]["Period"].as_str(), Some(period), "{name}");
+    }
+}
