@@ -10,12 +10,8 @@
 //! that each embedded subset is about half the size (see `font.rs`). Most of a render is
 //! krilla's `Document::finish`: subsetting and deflating the font.
 //!
-//! ```no_run
-//! let renderer = invoice_pdf::Renderer::from_env()?; // FONT_DIR, /opt/fonts, or layers/fonts
-//! # let doc: invoice_pdf::InvoiceDocument = unimplemented!();
-//! let pdf: Vec<u8> = renderer.render(&doc)?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! Use: `Renderer::from_env()?` once per process (FONT_DIR, /opt/fonts, or layers/fonts), then
+//! `renderer.render(&document)?` per invoice; `examples/sample.rs` builds a whole document.
 
 // Only turns on flate2's zlib-rs backend for krilla's compression (see Cargo.toml).
 use flate2 as _;
