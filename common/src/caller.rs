@@ -99,5 +99,6 @@ pub async fn resolve(principals: &dyn PrincipalStore, identity: &Identity) -> Re
     if let Some(t) = principal.owner.tenant_id() {
         span.record("tenant_id", t.as_str());
     }
+    crate::metrics::set_tenant(principal.owner.tenant_id().map_or("operator", TenantId::as_str));
     Ok(Caller { principal: principal.arn, owner: principal.owner, api_key_id })
 }

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod metrics;
 pub mod runtime;
 pub mod service;
 pub mod store;

@@ -50,7 +50,13 @@ where
     dispatch_as(route, app, req, f, into_stream).await
 }
 
-async fn dispatch_as<B, F, Fut>(route: &'static str, app: Arc<App>, req: Request, f: F, problem: fn(Response<Body>) -> Response<B>) -> Response<B>
+async fn dispatch_as<B: http_body::Body, F, Fut>(
+    route: &'static str,
+    app: Arc<App>,
+    req: Request,
+    f: F,
+    problem: fn(Response<Body>) -> Response<B>,
+) -> Response<B>
 where
     F: FnOnce(Arc<App>, Request) -> Fut,
     Fut: Future<Output = Result<Response<B>, ApiError>>,
@@ -58,7 +64,9 @@ where
     let request_id = crate::http::request_id(&req);
     let span = tracing::info_span!("request", request_id = %request_id, route, tenant_id = tracing::field::Empty, role = tracing::field::Empty);
     let started = Instant::now();
-    async move {
+    let emf = crate::metrics::enabled();
+    let clock = app.clock.clone();
+    let work = async move {
         let response = match f(app, req).await {
             Ok(r) => r,
             Err(e) => {
@@ -70,11 +78,21 @@ where
                 problem(e.into_response(&request_id))
             }
         };
-        tracing::info!(status = response.status().as_u16(), latency_ms = started.elapsed().as_secs_f64() * 1000.0, "request completed");
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(status = response.status().as_u16(), latency_ms, "request completed");
+        if emf {
+            let tenant = crate::metrics::tenant().unwrap_or_else(|| "-".into());
+            let bytes = http_body::Body::size_hint(response.body()).exact().unwrap_or(0);
+            // EMF goes to stdout as its own line; CloudWatch Logs extracts the metrics.
+            println!(
+                "{}",
+                crate::metrics::request_line(route, &tenant, response.status().as_u16(), latency_ms, bytes, &request_id, clock.now().timestamp_millis())
+            );
+        }
         response
     }
-    .instrument(span)
-    .await
+    .instrument(span);
+    crate::metrics::scope(work).await
 }
 
 /// A Lambda function's `main`: logging, the app built once from the environment, then the
