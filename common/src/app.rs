@@ -15,6 +15,8 @@ pub struct App {
     pub ids: Arc<dyn IdGenerator>,
     /// Renders invoice PDFs; only the routes that issue invoices need one.
     pub renderer: Option<crate::service::invoices::SharedRenderer>,
+    /// Manages tenants' API keys on usage plans; only the tenant and usage routes need it.
+    pub keys: Option<Arc<dyn crate::apikeys::ApiKeys>>,
 }
 
 /// Which storage a process uses, from its environment.
@@ -74,6 +76,6 @@ impl App {
                 EmbeddedStore::open(data_dir, options, clock.clone()).map_err(|e| e.to_string())?.stores()
             }
         };
-        Ok(Self { stores, clock, ids, renderer: None })
+        Ok(Self { stores, clock, ids, renderer: None, keys: None })
     }
 }

@@ -37,6 +37,9 @@ pub enum ApiError {
     PreconditionRequired(String),
     #[error("range not satisfiable")]
     RangeNotSatisfiable { size: u64 },
+    /// An AWS account limit is reached (API keys per Region); the text says which, for the operator.
+    #[error("limit reached: {0}")]
+    LimitReached(String),
     /// Storage or a dependency failed; the text is for the log only.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -62,7 +65,7 @@ impl ApiError {
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::LimitReached(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -86,6 +89,7 @@ impl ApiError {
                 "Service temporarily unavailable.",
                 "Storage did not answer in time. Retry the request after the time in Retry-After.".into(),
             ),
+            Self::LimitReached(d) => ("limit-reached", "A service limit is reached.", d.clone()),
             Self::Internal(_) => ("internal-error", "Internal error.", "Something went wrong on our side. Quote the instance when you report it.".into()),
         };
         Problem {

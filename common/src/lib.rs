@@ -1,6 +1,7 @@
 //! seikyu's core: domain types that parse, validation, errors, the caller context, storage ports
 //! and adapters, and telemetry. Function crates are thin wrappers over this.
 
+pub mod apikeys;
 pub mod app;
 pub mod caller;
 pub mod clock;

@@ -121,6 +121,21 @@ pub async fn run_lambda_with(handler: Handler, configure: impl FnOnce(&mut App) 
     .await
 }
 
+/// `run_lambda` for the routes that manage tenants' API keys: the API Gateway key client (usage
+/// plan ids from `SEIKYU_USAGE_PLAN_*`) is built at init too.
+pub async fn run_lambda_with_keys(handler: Handler) -> Result<(), lambda_http::Error> {
+    let keys = crate::apikeys::apigateway::ApiGatewayKeys::from_env().await.map_err(|e| {
+        crate::telemetry::init();
+        tracing::error!(error = %e, "start-up failed");
+        lambda_http::Error::from(e)
+    })?;
+    run_lambda_with(handler, move |app| {
+        app.keys = Some(Arc::new(keys));
+        Ok(())
+    })
+    .await
+}
+
 /// A streaming route's `main`: like `run_lambda`, with Lambda response streaming (API Gateway's
 /// `responseTransferMode: STREAM`): the body leaves as it is read, never buffered, never with a
 /// Content-Length.

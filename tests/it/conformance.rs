@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::domain::{BillingFilter, BillingPeriod, BillingStatus, ContractFilter, ContractId, ContractStatus};
+use common::domain::{BillingFilter, BillingPeriod, BillingStatus, ContractFilter, ContractId, ContractStatus, Metered};
 use common::store::{
     ApiKeyId, ApiKeyRecord, Begin, ByteRange, IdempotencyKey, ObjectKey, Owner, PageRequest, Principal, PrincipalArn, StoreError, StoredResponse,
 };
@@ -382,6 +382,70 @@ pub async fn concurrent_claims_let_exactly_one_start(f: StoreFixture) {
     assert_eq!(started, 1, "{}", f.adapter);
 }
 
+pub async fn tenants_are_listed_in_id_order_across_pages(f: StoreFixture) {
+    let s = &f.stores;
+    for n in [5, 1, 7, 3, 2, 6, 4] {
+        s.tenants.create_tenant(&tenant(&tenant_id(n), &format!("T{n}"))).await.unwrap();
+    }
+    // A replaced tenant stays listed (the index keys are written with every version).
+    let mut t3 = s.tenants.get_tenant(&tenant_id(3)).await.unwrap().unwrap();
+    t3.name = "T3 renamed".into();
+    t3.version = 2;
+    s.tenants.replace_tenant(&t3, 1).await.unwrap();
+    s.tenants.purge_tenant(&tenant_id(6)).await.unwrap();
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = s.tenants.list_tenants(&PageRequest { limit: 2, cursor }).await.unwrap();
+        assert!(page.items.len() <= 2, "{}", f.adapter);
+        seen.extend(page.items.into_iter().map(|t| t.name));
+        pages += 1;
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["T1", "T2", "T3 renamed", "T4", "T5", "T7"], "{}", f.adapter);
+    assert_eq!(pages, 3, "{}", f.adapter);
+    // A tenant-bound cursor is no cursor here, and the other way round.
+    let tenant_cursor = s.contracts.list_contracts(&tenant_id(1), &ContractFilter::default(), &PageRequest { limit: 1, cursor: None }).await.unwrap();
+    assert!(tenant_cursor.next_cursor.is_none());
+    let first = s.tenants.list_tenants(&PageRequest { limit: 1, cursor: None }).await.unwrap();
+    let global = first.next_cursor.unwrap();
+    let refused = s.contracts.list_contracts(&tenant_id(1), &ContractFilter::default(), &PageRequest { limit: 1, cursor: Some(global) }).await;
+    assert!(matches!(refused, Err(StoreError::InvalidCursor)), "{}", f.adapter);
+    assert!(matches!(s.tenants.list_tenants(&PageRequest { limit: 1, cursor: Some("AAAA".into()) }).await, Err(StoreError::InvalidCursor)));
+}
+
+pub async fn metering_adds_up_per_tenant_and_day(f: StoreFixture) {
+    let s = std::sync::Arc::new(f.stores.clone());
+    let (a, b) = (tenant_id(1), tenant_id(2));
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2025, 4, d).unwrap();
+    let m = |bytes: u64, rendered: u64, exports: u64| Metered { bytes_streamed: bytes, invoices_rendered: rendered, exports };
+    // Concurrent additions from many requests all count.
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (s, a) = (s.clone(), a.clone());
+        tasks.push(tokio::spawn(async move { s.metering.add_metered(&a, day(2), &m(1_000, 1, 0)).await }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    s.metering.add_metered(&a, day(1), &m(5, 0, 1)).await.unwrap();
+    s.metering.add_metered(&a, day(30), &m(7, 0, 0)).await.unwrap();
+    s.metering.add_metered(&b, day(2), &m(3_000_000_000_000, 0, 2)).await.unwrap();
+    assert_eq!(s.metering.metered(&a, day(1), day(2)).await.unwrap(), vec![(day(1), m(5, 0, 1)), (day(2), m(20_000, 20, 0))], "{}", f.adapter);
+    assert_eq!(s.metering.metered(&a, day(2), day(29)).await.unwrap(), vec![(day(2), m(20_000, 20, 0))], "{}", f.adapter);
+    assert_eq!(s.metering.metered(&b, day(1), day(30)).await.unwrap(), vec![(day(2), m(3_000_000_000_000, 0, 2))], "{}", f.adapter);
+    assert!(s.metering.metered(&tenant_id(3), day(1), day(30)).await.unwrap().is_empty());
+    // Purging a tenant takes its metering too.
+    s.tenants.create_tenant(&tenant(&a, "A")).await.unwrap();
+    s.tenants.purge_tenant(&a).await.unwrap();
+    assert!(s.metering.metered(&a, day(1), day(30)).await.unwrap().is_empty(), "{}", f.adapter);
+    assert_eq!(s.metering.metered(&b, day(1), day(30)).await.unwrap().len(), 1);
+}
+
 macro_rules! suite {
     ($adapter:ident, $make:path) => {
         mod $adapter {
@@ -400,6 +464,8 @@ macro_rules! suite {
                 billings_create_replace_and_list_by_period,
                 idempotency_keys_claim_replay_and_refuse,
                 concurrent_claims_let_exactly_one_start,
+                tenants_are_listed_in_id_order_across_pages,
+                metering_adds_up_per_tenant_and_day,
             );
         }
     };

@@ -58,7 +58,9 @@ async fn operator_onboards_a_tenant() {
     assert_eq!(a.body["customerProfile"]["billingContact"]["email"], "keiri@shimane.example.jp");
     let read = run(&s, "get-tenant", as_operator(Event::new("GET", "/v1/tenants/{tenantId}", &tenant_path(&id)))).await;
     assert_eq!(read.status, 200);
-    assert_eq!(read.body, a.body);
+    let mut onboarded = a.body.clone();
+    onboarded.as_object_mut().unwrap().remove("apiKey");
+    assert_eq!(read.body, onboarded, "the same tenant, without its key's value");
 }
 
 #[tokio::test]

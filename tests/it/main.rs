@@ -1,6 +1,8 @@
 //! The one end-to-end test binary: storage conformance on every adapter, every route's handler,
 //! and every sample event in `events/`.
 
+mod apikeys;
+mod apikeys_aws;
 mod clients;
 mod conformance;
 mod downloads;
@@ -15,3 +17,4 @@ mod issuing;
 mod limits;
 mod template;
 mod uploads;
+mod usage;

@@ -83,3 +83,44 @@ fn usage_plans_match_the_code() {
         assert_eq!(props["Quota"]["Period"].as_str(), Some(period), "{name}");
     }
 }
+
+/// The text of a `!Sub "…"` value.
+fn sub(v: &Value) -> Option<&str> {
+    match v {
+        Value::Tagged(t) if t.tag == "Sub" => t.value.as_str(),
+        _ => None,
+    }
+}
+
+/// Functions that manage or read API keys (their `main` builds the API Gateway client) may
+/// call API Gateway, and find the plans by the names the template gives them.
+#[test]
+fn key_managing_functions_may_call_api_gateway_and_find_the_plans_by_name() {
+    let t = template();
+    let prefix = sub(&t["Globals"]["Function"]["Environment"]["Variables"]["SEIKYU_USAGE_PLAN_PREFIX"]).expect("SEIKYU_USAGE_PLAN_PREFIX in Globals");
+    for (resource, tier) in [("BasicUsagePlan", "basic"), ("StandardUsagePlan", "standard"), ("PremiumUsagePlan", "premium")] {
+        assert_eq!(sub(&t["Resources"][resource]["Properties"]["UsagePlanName"]), Some(format!("{prefix}-{tier}").as_str()), "{resource}");
+    }
+    let with_keys: BTreeSet<String> = local_gateway::ROUTES
+        .iter()
+        .filter(|r| std::fs::read_to_string(root().join("functions").join(r.function).join("src/main.rs")).unwrap_or_default().contains("run_lambda_with_keys"))
+        .map(|r| r.function.to_owned())
+        .collect();
+    assert_eq!(with_keys.len(), 5, "{with_keys:?}");
+    for (name, res) in t["Resources"].as_mapping().expect("Resources") {
+        let Some(binary) = res["Metadata"]["BuildProperties"]["Binary"].as_str() else { continue };
+        let policies = serde_norway::to_string(&res["Properties"]["Policies"]).unwrap_or_default();
+        assert_eq!(policies.contains("apigateway:GET"), with_keys.contains(binary), "{name:?}: API Gateway access only where keys are managed");
+    }
+}
+
+/// The tenant listing's sparse index, as the bootstrap creates it for tests and local runs.
+#[test]
+fn the_table_has_the_tenant_index() {
+    let t = template();
+    let indexes = t["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"].as_sequence().expect("GlobalSecondaryIndexes");
+    let gsi1 = indexes.iter().find(|i| i["IndexName"].as_str() == Some("GSI1")).expect("GSI1");
+    let keys: Vec<&str> = gsi1["KeySchema"].as_sequence().unwrap().iter().filter_map(|k| k["AttributeName"].as_str()).collect();
+    assert_eq!(keys, ["GSI1PK", "GSI1SK"]);
+    assert_eq!(gsi1["Projection"]["ProjectionType"].as_str(), Some("ALL"));
+}

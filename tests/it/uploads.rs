@@ -41,6 +41,7 @@ pub async fn upload_check_and_issue(f: StoreFixture) {
         clock: Arc::new(common::clock::SystemClock),
         ids: Arc::new(common::clock::SequentialIds::default()),
         renderer: Some(Arc::new(FakePdf)),
+        keys: None,
     };
     app.stores.invoices.put_issuer(&seikyu_tests::fixtures::issuer(), None).await.unwrap();
     app.stores.tenants.create_tenant(&tenant(&tenant_id(1), "A")).await.unwrap();

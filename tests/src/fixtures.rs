@@ -12,6 +12,9 @@ use common::domain::{
 use common::store::aws::{AwsSettings, AwsStore, bootstrap};
 use common::store::embedded::{EmbeddedOptions, EmbeddedStore, serve_objects};
 use common::store::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn, Stores};
+use local_gateway::credentials::{ApiKey, CredentialFile, Credentials};
+use local_gateway::keys::GatewayKeys;
+use local_gateway::limits::Limiter;
 
 pub const CURSOR_KEY: [u8; 32] = [0x5e; 32];
 pub const REGION: &str = "ap-northeast-1";
@@ -90,6 +93,7 @@ pub fn tenant(id: &TenantId, name: &str) -> Tenant {
         },
         plan_tier: PlanTier::Standard,
         status: TenantStatus::Active,
+        api_key_id: None,
         created_at: t0(),
         updated_at: t0(),
         version: 1,
@@ -134,15 +138,35 @@ pub mod who {
 pub struct Seeded {
     pub app: Arc<App>,
     pub clock: Arc<ManualClock>,
+    /// The local key registry behind `app.keys`, holding tenant A's and B's keys.
+    pub credentials: Arc<Credentials>,
+    pub limiter: Arc<Limiter>,
     _store: StoreFixture,
+}
+
+/// The gateway registry's entries for the seeded tenants' keys (both on the standard plan).
+pub fn seeded_api_keys() -> Vec<ApiKey> {
+    [(who::TENANT_A_KEY, tenant_id(1)), (who::TENANT_B_KEY, tenant_id(2))]
+        .into_iter()
+        .map(|(id, t)| ApiKey { id: id.into(), value: format!("{id}-value"), tenant_id: Some(t), enabled: true, plan: PlanTier::Standard })
+        .collect()
 }
 
 pub async fn seeded_app() -> Seeded {
     let clock = Arc::new(ManualClock::new(t0()));
     let store = embedded_store_with(clock.clone()).await;
-    let app = Arc::new(App { stores: store.stores.clone(), clock: clock.clone(), ids: Arc::new(SequentialIds::default()), renderer: Some(Arc::new(FakePdf)) });
+    let credentials = Arc::new(Credentials::in_memory(CredentialFile { access_keys: Vec::new(), api_keys: seeded_api_keys() }));
+    let limiter = Arc::new(Limiter::open(None).expect("limiter"));
+    let keys = Arc::new(GatewayKeys::new(credentials.clone(), limiter.clone()));
+    let app = Arc::new(App {
+        stores: store.stores.clone(),
+        clock: clock.clone(),
+        ids: Arc::new(SequentialIds::default()),
+        renderer: Some(Arc::new(FakePdf)),
+        keys: Some(keys),
+    });
     seed(&app.stores).await;
-    Seeded { app, clock, _store: store }
+    Seeded { app, clock, credentials, limiter, _store: store }
 }
 
 pub async fn seed(stores: &Stores) {
@@ -157,8 +181,10 @@ pub async fn seed(stores: &Stores) {
     for (id, owner) in [(who::OPERATOR_KEY, Owner::Operator), (who::TENANT_A_KEY, ta), (who::TENANT_B_KEY, tb)] {
         stores.principals.put_api_key(&key(id, owner)).await.expect("seed key");
     }
-    stores.tenants.create_tenant(&tenant(&a, "テナントA")).await.expect("seed tenant a");
-    stores.tenants.create_tenant(&tenant(&b, "テナントB")).await.expect("seed tenant b");
+    for (t, name, key) in [(&a, "テナントA", who::TENANT_A_KEY), (&b, "テナントB", who::TENANT_B_KEY)] {
+        let record = Tenant { api_key_id: Some(ApiKeyId::parse(key).expect("key id")), ..tenant(t, name) };
+        stores.tenants.create_tenant(&record).await.expect("seed tenant");
+    }
     for (t, id, s) in [(&a, "C-A-1", ContractStatus::Active), (&a, "C-A-2", ContractStatus::Cancelled), (&b, "C-B-1", ContractStatus::Active)] {
         stores.contracts.create_contract(&contract(t, id, s)).await.expect("seed contract");
     }

@@ -148,3 +148,35 @@ mod tests {
         assert!(serde_json::from_str::<TenantId>("\"tn_x\"").is_err());
     }
 }
+
+/// An API Gateway API key id (not the key's secret value).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ApiKeyId(String);
+
+impl ApiKeyId {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if !raw.is_empty() && raw.len() <= 128 && raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("must be 1 to 128 letters and digits".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ApiKeyId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ApiKeyId> for String {
+    fn from(p: ApiKeyId) -> String {
+        p.0
+    }
+}

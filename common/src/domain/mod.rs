@@ -12,11 +12,12 @@ mod registration;
 mod role;
 mod tax;
 mod tenant;
+mod usage;
 
 pub use billing::{BillingContent, BillingFilter, BillingId, BillingLine, BillingRecord, BillingStatus, parse_quantity, parse_unit_price};
 pub use contact::{Email, PostalCode};
 pub use contract::{BillingCycle, Contract, ContractFilter, ContractStatus, ContractTerms};
-pub use ids::{ContractId, TenantId};
+pub use ids::{ApiKeyId, ContractId, TenantId};
 pub use invoice::{Invoice, InvoiceNumber, InvoicePrefix, InvoiceStatus, IssuerSettings, IssuerSnapshot, PdfInfo, PdfSource};
 pub use money::Yen;
 pub use period::BillingPeriod;
@@ -25,6 +26,7 @@ pub use registration::RegistrationNumber;
 pub use role::Role;
 pub use tax::{RateTotal, Rounding, TaxCategory, Totals, totals};
 pub use tenant::{BillingContact, CustomerProfile, PlanTier, Tenant, TenantStatus};
+pub use usage::Metered;
 
 /// Strong ETag for a stored version: `"<version>"`.
 pub fn etag_of(version: u64) -> String {

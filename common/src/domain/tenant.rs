@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Email, PostalCode, TenantId};
+use super::{ApiKeyId, Email, PostalCode, TenantId};
 
 /// Usage-plan tier; each has its own throttle and quota (see the usage-plan work).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -31,7 +31,11 @@ impl PlanTier {
 #[serde(rename_all = "lowercase")]
 pub enum TenantStatus {
     Active,
+    /// Its API key is disabled; its records stay and it can be reactivated.
     Suspended,
+    /// Its API key is deleted; its records stay (invoices are kept for years), and it cannot
+    /// come back: a returning customer is onboarded again.
+    Offboarded,
 }
 
 impl TenantStatus {
@@ -39,7 +43,8 @@ impl TenantStatus {
         match raw {
             "active" => Ok(Self::Active),
             "suspended" => Ok(Self::Suspended),
-            _ => Err("must be one of active, suspended".into()),
+            "offboarded" => Ok(Self::Offboarded),
+            _ => Err("must be one of active, suspended, offboarded".into()),
         }
     }
 }
@@ -69,6 +74,9 @@ pub struct Tenant {
     pub customer_profile: CustomerProfile,
     pub plan_tier: PlanTier,
     pub status: TenantStatus,
+    /// The tenant's API key on its tier's usage plan (the id; the value is shown once, when made).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<ApiKeyId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,

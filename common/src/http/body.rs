@@ -101,6 +101,11 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
 }
 
 impl<T> Patch<T> {
+    /// Whether the patch mentions the field at all.
+    pub fn is_present(&self) -> bool {
+        !matches!(self, Patch::Absent)
+    }
+
     /// For fields that cannot be removed: `null` is reported against `field`.
     pub fn required(self, field: &str, v: &mut crate::validation::Validator) -> Option<T> {
         match self {

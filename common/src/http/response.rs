@@ -27,3 +27,9 @@ pub fn created<T: Serialize>(location: &str, etag: &str, value: &T) -> Result<Re
     r.headers_mut().insert(header::LOCATION, v);
     Ok(r)
 }
+
+/// For answers carrying a secret (a new API key): no cache may keep them.
+pub fn no_store(mut r: Response<Body>) -> Response<Body> {
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}

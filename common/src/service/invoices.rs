@@ -214,6 +214,7 @@ async fn finish(app: &App, invoice: Invoice, billing: BillingRecord) -> Result<I
     match app.stores.invoices.update_invoice_and_billing(&issued, invoice.version, &billing_issued, billing.version).await {
         Ok(()) => {
             tracing::info!(invoice_number = %issued.invoice_number, size, "invoice issued");
+            super::usage::record(app, &issued.tenant_id, crate::domain::Metered { invoices_rendered: 1, ..Default::default() }).await;
             Ok(issued)
         }
         Err(StoreError::VersionMismatch) => Err(ApiError::PreconditionFailed("changed meanwhile".into())),

@@ -4,5 +4,7 @@
 pub mod billings;
 pub mod contracts;
 pub mod invoices;
+pub mod tenant_keys;
 pub mod tenants;
 pub mod uploads;
+pub mod usage;

@@ -7,6 +7,7 @@ use crate::caller::Caller;
 use crate::domain::{BillingContact, CustomerProfile, Email, PlanTier, PostalCode, Tenant, TenantId, TenantStatus};
 use crate::error::ApiError;
 use crate::http::{IfMatch, Patch};
+use crate::service::tenant_keys::{self, KeyView};
 use crate::store::StoreError;
 use crate::validation::{Validator, text};
 
@@ -88,8 +89,18 @@ fn profile(input: CustomerProfileInput, v: &mut Validator) -> Option<CustomerPro
     })
 }
 
-/// Onboards a tenant (operator only). Its id is generated; a collision is retried.
-pub async fn create(app: &App, caller: &Caller, input: NewTenant) -> Result<Tenant, ApiError> {
+/// A tenant just onboarded, with its API key (the value is shown this once).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Onboarded {
+    #[serde(flatten)]
+    pub tenant: Tenant,
+    pub api_key: KeyView,
+}
+
+/// Onboards a tenant (operator only): its API key on its tier's plan first, so that no tenant is
+/// ever stored without one. Its id is generated; a collision is retried.
+pub async fn create(app: &App, caller: &Caller, input: NewTenant) -> Result<Onboarded, ApiError> {
     caller.require_operator()?;
     let mut v = Validator::new();
     let name = v.check("name", text(&input.name, NAME_MAX, false));
@@ -101,12 +112,18 @@ pub async fn create(app: &App, caller: &Caller, input: NewTenant) -> Result<Tena
     };
     let now = app.clock.now();
     for _ in 0..3 {
+        let tenant_id = app.ids.tenant_id();
+        if app.stores.tenants.get_tenant(&tenant_id).await?.is_some() {
+            continue;
+        }
+        let key = tenant_keys::create(app, &tenant_id, plan_tier, true).await?;
         let tenant = Tenant {
-            tenant_id: app.ids.tenant_id(),
+            tenant_id,
             name: name.clone(),
             customer_profile: customer_profile.clone(),
             plan_tier,
             status: TenantStatus::Active,
+            api_key_id: Some(key.id.clone()),
             created_at: now,
             updated_at: now,
             version: 1,
@@ -114,10 +131,13 @@ pub async fn create(app: &App, caller: &Caller, input: NewTenant) -> Result<Tena
         match app.stores.tenants.create_tenant(&tenant).await {
             Ok(()) => {
                 tracing::info!(tenant_id = %tenant.tenant_id, "tenant onboarded");
-                return Ok(tenant);
+                return Ok(Onboarded { tenant, api_key: key.into() });
             }
-            Err(StoreError::AlreadyExists) => continue,
-            Err(e) => return Err(e.into()),
+            Err(StoreError::AlreadyExists) => tenant_keys::discard(app, &key.id).await,
+            Err(e) => {
+                tenant_keys::discard(app, &key.id).await;
+                return Err(e.into());
+            }
         }
     }
     Err(ApiError::Internal("three tenant id collisions in a row".into()))
@@ -139,6 +159,7 @@ pub async fn update(app: &App, caller: &Caller, id: &TenantId, patch: TenantPatc
     }
     let mut next = current.clone();
     let mut v = Validator::new();
+    let key_fields = patch.plan_tier.is_present() || patch.status.is_present();
     if let Some(name) = patch.name.required("name", &mut v) {
         next.name = v.check("name", text(&name, NAME_MAX, false)).unwrap_or(next.name);
     }
@@ -170,9 +191,17 @@ pub async fn update(app: &App, caller: &Caller, id: &TenantId, patch: TenantPatc
         }
     }
     v.finish()?;
+    if current.status == TenantStatus::Offboarded && next.status != TenantStatus::Offboarded {
+        return Err(ApiError::Conflict("An offboarded tenant cannot come back; onboard it again as a new tenant.".into()));
+    }
     next.version = current.version + 1;
     next.updated_at = app.clock.now();
     app.stores.tenants.replace_tenant(&next, current.version).await?;
     tracing::info!(tenant_id = %id, version = next.version, "tenant updated");
+    // After the record: a failure here answers 503, and sending the same change again (with the
+    // new ETag) brings the key in line.
+    if key_fields {
+        tenant_keys::sync(app, &next).await?;
+    }
     Ok(next)
 }

@@ -13,6 +13,8 @@ use super::StoreError;
 use crate::domain::TenantId;
 
 const TAG_LEN: usize = 16;
+/// The owner of cursors over every tenant.
+const GLOBAL: &str = "*";
 
 #[derive(Clone)]
 pub struct CursorCodec {
@@ -47,7 +49,11 @@ impl CursorCodec {
     }
 
     pub fn seal(&self, tenant: &TenantId, scope: &str, position: &str) -> String {
-        let payload = serde_json::to_vec(&Sealed { t: tenant.as_str(), s: scope, p: position }).unwrap_or_default();
+        self.seal_for(tenant.as_str(), scope, position)
+    }
+
+    fn seal_for(&self, owner: &str, scope: &str, position: &str) -> String {
+        let payload = serde_json::to_vec(&Sealed { t: owner, s: scope, p: position }).unwrap_or_default();
         let mut mac = self.mac();
         mac.update(&payload);
         let tag = mac.finalize().into_bytes();
@@ -59,14 +65,33 @@ impl CursorCodec {
     /// The cursor for the page after one whose last item is `last`: present exactly when `more`
     /// items match.
     pub fn next(&self, tenant: &TenantId, scope: &str, more: bool, last: Option<&str>) -> Option<String> {
+        self.next_for(tenant.as_str(), scope, more, last)
+    }
+
+    /// As `next`, for listings across tenants (the operator's): such a cursor never opens as a
+    /// tenant's, since `*` is no tenant id.
+    pub fn next_global(&self, scope: &str, more: bool, last: Option<&str>) -> Option<String> {
+        self.next_for(GLOBAL, scope, more, last)
+    }
+
+    fn next_for(&self, owner: &str, scope: &str, more: bool, last: Option<&str>) -> Option<String> {
         match (more, last) {
-            (true, Some(last)) => Some(self.seal(tenant, scope, last)),
+            (true, Some(last)) => Some(self.seal_for(owner, scope, last)),
             _ => None,
         }
     }
 
     /// The position sealed in `cursor`, when it was sealed by us for this tenant and scope.
     pub fn open(&self, tenant: &TenantId, scope: &str, cursor: &str) -> Result<String, StoreError> {
+        self.open_for(tenant.as_str(), scope, cursor)
+    }
+
+    /// The position sealed in a cursor from `next_global`.
+    pub fn open_global(&self, scope: &str, cursor: &str) -> Result<String, StoreError> {
+        self.open_for(GLOBAL, scope, cursor)
+    }
+
+    fn open_for(&self, owner: &str, scope: &str, cursor: &str) -> Result<String, StoreError> {
         let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::InvalidCursor)?;
         if raw.len() <= TAG_LEN {
             return Err(StoreError::InvalidCursor);
@@ -76,7 +101,7 @@ impl CursorCodec {
         mac.update(payload);
         mac.verify_truncated_left(tag).map_err(|_| StoreError::InvalidCursor)?;
         let sealed: Sealed = serde_json::from_slice(payload).map_err(|_| StoreError::InvalidCursor)?;
-        if sealed.t != tenant.as_str() || sealed.s != scope {
+        if sealed.t != owner || sealed.s != scope {
             return Err(StoreError::InvalidCursor);
         }
         Ok(sealed.p.to_owned())
@@ -115,6 +140,16 @@ mod tests {
         }
         assert!(codec().open(&tid(1), "contracts?status=", "").is_err());
         assert!(codec().open(&tid(1), "contracts?status=", "!!!").is_err());
+    }
+
+    #[test]
+    fn global_cursors_and_tenant_cursors_do_not_mix() {
+        let g = codec().next_global("tenants", true, Some("tn_1")).unwrap();
+        assert_eq!(codec().open_global("tenants", &g).unwrap(), "tn_1");
+        assert!(codec().open(&tid(1), "tenants", &g).is_err());
+        let t = codec().seal(&tid(1), "tenants", "tn_1");
+        assert!(codec().open_global("tenants", &t).is_err());
+        assert_eq!(codec().next_global("tenants", false, Some("tn_1")), None);
     }
 
     #[test]

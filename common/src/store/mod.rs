@@ -20,7 +20,8 @@ pub use object::{ByteRange, ByteStream, ObjectBody, ObjectKey, ObjectMeta};
 pub use principal::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
 
 use crate::domain::{
-    BillingFilter, BillingId, BillingPeriod, BillingRecord, Contract, ContractFilter, ContractId, Invoice, InvoiceNumber, IssuerSettings, Tenant, TenantId,
+    BillingFilter, BillingId, BillingPeriod, BillingRecord, Contract, ContractFilter, ContractId, Invoice, InvoiceNumber, IssuerSettings, Metered, Tenant,
+    TenantId,
 };
 use crate::error::ApiError;
 
@@ -38,6 +39,9 @@ pub enum StoreError {
     InvalidRange { size: u64 },
     #[error("item too large: {0}")]
     TooLarge(String),
+    /// An account-wide limit of the backing service (API keys per Region); retrying will not help.
+    #[error("limit reached: {0}")]
+    LimitReached(String),
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     #[error("stored data is corrupt: {0}")]
@@ -54,6 +58,7 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidCursor => ApiError::field("query.cursor", "is not a cursor this listing issued; start again without a cursor"),
             StoreError::InvalidRange { size } => ApiError::RangeNotSatisfiable { size },
             StoreError::TooLarge(m) => ApiError::Internal(format!("item too large: {m}")),
+            StoreError::LimitReached(m) => ApiError::LimitReached(m),
             StoreError::Unavailable(m) => ApiError::Unavailable(m),
             StoreError::Corrupt(m) => ApiError::Internal(format!("corrupt data: {m}")),
         }
@@ -81,6 +86,8 @@ pub trait TenantStore: Send + Sync {
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError>;
     /// Writes `tenant` only when the stored version is `expected_version`.
     async fn replace_tenant(&self, tenant: &Tenant, expected_version: u64) -> Result<(), StoreError>;
+    /// Every tenant in id order (the operator's listings). Cursors are bound to no tenant.
+    async fn list_tenants(&self, page: &PageRequest) -> Result<Page<Tenant>, StoreError>;
     /// Deletes every record under the tenant (its partition), returning how many were removed.
     async fn purge_tenant(&self, id: &TenantId) -> Result<usize, StoreError>;
 }
@@ -155,6 +162,14 @@ pub trait InvoiceStore: Send + Sync {
     async fn list_invoices(&self, tenant: &TenantId, period: Option<BillingPeriod>, page: &PageRequest) -> Result<Page<Invoice>, StoreError>;
 }
 
+#[async_trait]
+pub trait MeteringStore: Send + Sync {
+    /// Adds `delta` to the tenant's counters for `day`; concurrent additions all count.
+    async fn add_metered(&self, tenant: &TenantId, day: chrono::NaiveDate, delta: &Metered) -> Result<(), StoreError>;
+    /// The tenant's counters for the days in `from..=to` that have any, in date order.
+    async fn metered(&self, tenant: &TenantId, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Vec<(chrono::NaiveDate, Metered)>, StoreError>;
+}
+
 /// DynamoDB's limit on the items of one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
 
@@ -185,6 +200,7 @@ pub struct Stores {
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub invoices: Arc<dyn InvoiceStore>,
     pub objects: Arc<dyn ObjectStore>,
+    pub metering: Arc<dyn MeteringStore>,
 }
 
 /// Clamps a requested page size the way every listing does.

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::ApiKeyId;
 use crate::domain::{Role, TenantId};
 
 /// An IAM principal ARN in the form the registry is keyed by.
@@ -69,38 +70,6 @@ impl From<PrincipalArn> for String {
 impl fmt::Display for PrincipalArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-/// An API Gateway API key id (not the key's secret value).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ApiKeyId(String);
-
-impl ApiKeyId {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        if !raw.is_empty() && raw.len() <= 128 && raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err("must be 1 to 128 letters and digits".into())
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for ApiKeyId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<ApiKeyId> for String {
-    fn from(p: ApiKeyId) -> String {
-        p.0
     }
 }
 

@@ -1,4 +1,5 @@
-//! `POST /v1/tenants`: Onboards a tenant (operator only): 201 with Location and ETag.
+//! `POST /v1/tenants`: Onboards a tenant (operator only): 201 with Location and ETag, the tenant
+//! and its new API key (`apiKey.value` is shown this once).
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let caller = caller::of_request(&app, &req).await?;
     caller.require_operator()?;
     let input: NewTenant = common::http::json_body(&req)?;
-    let tenant = tenants::create(&app, &caller, input).await?;
-    common::http::created(&format!("/v1/tenants/{}", tenant.tenant_id), &tenant.etag(), &tenant)
+    let onboarded = tenants::create(&app, &caller, input).await?;
+    let tenant = &onboarded.tenant;
+    Ok(common::http::no_store(common::http::created(&format!("/v1/tenants/{}", tenant.tenant_id), &tenant.etag(), &onboarded)?))
 }

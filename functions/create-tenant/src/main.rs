@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    common::runtime::run_lambda(create_tenant::handler).await
+    common::runtime::run_lambda_with_keys(create_tenant::handler).await
 }

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::domain::{InvoiceNumber, TenantId};
+use common::domain::{InvoiceNumber, Metered, TenantId};
 use common::http::percent;
 use common::runtime::{self, BoxFuture, StreamBody};
-use common::service::invoices;
+use common::service::{invoices, usage};
 use common::validation::Validator;
 use common::{ApiError, App, caller};
 use futures_util::TryStreamExt;
@@ -83,7 +83,8 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, Api
     // A storage error mid-way ends the response without its final chunk, so the client sees it
     // incomplete; the reason goes to the log.
     let frames = object.stream.inspect_err(move |e| tracing::error!(error = %e, invoice = %log_number, "PDF stream failed mid-way")).map_ok(Frame::data);
-    let mut r = Response::new(Frames::new(frames).boxed_unsync());
+    let body = usage::metered_stream(app.clone(), tenant.clone(), Frames::new(frames).boxed_unsync(), Metered::default());
+    let mut r = Response::new(body);
     *r.status_mut() = if span.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use common::caller::Caller;
-use common::domain::{BillingPeriod, Invoice, InvoiceStatus, TenantId};
+use common::domain::{BillingPeriod, Invoice, InvoiceStatus, Metered, TenantId};
 use common::export::zip::{ZipWriter, dos_date};
 use common::http::percent;
 use common::runtime::{self, BoxFuture, StreamBody};
-use common::service::invoices;
+use common::service::{invoices, usage};
 use common::store::{ByteStream, PageRequest};
 use common::validation::Validator;
 use common::{ApiError, App, caller};
@@ -107,6 +107,7 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, Api
     let Some(period) = period else { return Err(ApiError::Internal("validation passed without a period".into())) };
     // The first page is read before the head, so refusals are proper 4xx answers.
     let first = invoices::list(&app, &caller, &tenant, Some(period), &PageRequest { limit: PAGE, cursor: None }).await?;
+    let meter = (app.clone(), tenant.clone());
     let bundle = Bundle {
         app,
         caller,
@@ -119,7 +120,8 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, Api
     };
     let chunks =
         futures_util::stream::try_unfold(bundle, Bundle::next).inspect_err(|e| tracing::error!(error = %e, "ZIP bundle failed mid-way")).map_ok(Frame::data);
-    let mut r = Response::new(Frames::new(chunks).boxed_unsync());
+    let body = usage::metered_stream(meter.0, meter.1, Frames::new(chunks).boxed_unsync(), Metered { exports: 1, ..Metered::default() });
+    let mut r = Response::new(body);
     *r.status_mut() = StatusCode::OK;
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use common::caller::Caller;
-use common::domain::{BillingFilter, TenantId};
+use common::domain::{BillingFilter, Metered, TenantId};
 use common::export::csv::{self, CsvEncoding};
 use common::http::percent;
 use common::runtime::{self, BoxFuture, StreamBody};
-use common::service::billings;
+use common::service::{billings, usage};
 use common::store::{Page, PageRequest};
 use common::validation::Validator;
 use common::{ApiError, App, caller};
@@ -93,10 +93,12 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, Api
     // The first page is read before the head is sent, so that a refused caller or a missing
     // tenant gets its 403/404 rather than a broken stream.
     let first = billings::list(&app, &caller, &tenant, filter.clone(), &PageRequest { limit: PAGE, cursor: None }).await?;
+    let meter = (app.clone(), tenant.clone());
     let cursor = Cursor { app, caller, tenant: tenant.clone(), filter, encoding, pending: Some(first), next: None, first: true, rows: 0, replaced: 0 };
     let chunks =
         futures_util::stream::try_unfold(cursor, Cursor::chunk).inspect_err(|e| tracing::error!(error = %e, "CSV export failed mid-way")).map_ok(Frame::data);
-    let mut r = Response::new(Frames::new(chunks).boxed_unsync());
+    let body = usage::metered_stream(meter.0, meter.1, Frames::new(chunks).boxed_unsync(), Metered { exports: 1, ..Metered::default() });
+    let mut r = Response::new(body);
     *r.status_mut() = StatusCode::OK;
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(encoding.content_type()));

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    common::runtime::run_lambda(update_tenant::handler).await
+    common::runtime::run_lambda_with_keys(update_tenant::handler).await
 }

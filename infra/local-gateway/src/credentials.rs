@@ -88,13 +88,13 @@ impl Credentials {
 
     pub fn create(dir: &Path, file: CredentialFile) -> Result<Self, String> {
         let me = Self { path: Some(dir.join(Self::FILE)), index: RwLock::new(Index::new(file)) };
-        me.save()?;
+        me.save_file(&me.snapshot())?;
         Ok(me)
     }
 
-    fn save(&self) -> Result<(), String> {
+    fn save_file(&self, file: &CredentialFile) -> Result<(), String> {
         let Some(path) = &self.path else { return Ok(()) };
-        let text = serde_json::to_string_pretty(&self.snapshot()).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string_pretty(file).map_err(|e| e.to_string())?;
         let tmp = path.with_extension("json.tmp");
         std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path)).map_err(|e| format!("writing {}: {e}", path.display()))
     }
@@ -115,9 +115,17 @@ impl Credentials {
 
     /// Replaces the whole registry (and saves it).
     pub fn replace(&self, file: CredentialFile) -> Result<(), String> {
-        if let Ok(mut idx) = self.index.write() {
-            *idx = Index::new(file);
-        }
-        self.save()
+        self.modify(|f| *f = file)
+    }
+
+    /// Changes the registry with `f` and saves it; the lookups see the change at once.
+    pub fn modify<R>(&self, f: impl FnOnce(&mut CredentialFile) -> R) -> Result<R, String> {
+        // Saved under the lock, so that concurrent changes reach the file in order.
+        let mut idx = self.index.write().map_err(|_| "credential registry poisoned".to_owned())?;
+        let mut file = std::mem::take(&mut idx.file);
+        let result = f(&mut file);
+        let saved = self.save_file(&file);
+        *idx = Index::new(file);
+        saved.map(|()| result)
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use base64::Engine;
 use common::App;
 use common::caller::Caller;
-use common::domain::{ContractId, PlanTier, TenantId};
+use common::domain::{ContractId, PlanTier, TenantId, usage_plan};
 use common::service::billings::{self, LineInput, NewBilling};
 use common::service::contracts::{self, ContractInput, PutConditions};
 use common::service::invoices::{self, IssuerInput};
@@ -14,7 +14,8 @@ use common::service::tenants::{self, BillingContactInput, CustomerProfileInput, 
 use common::store::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::{AccessKey, ApiKey, CredentialFile};
+use crate::credentials::{AccessKey, ApiKey, Credentials};
+use crate::keys::{api_key_id, api_key_value};
 
 pub const FILE: &str = "demo-credentials.json";
 const ACCOUNT: &str = "000000000000";
@@ -31,9 +32,18 @@ pub struct ClientCredentials {
 #[serde(rename_all = "camelCase")]
 pub struct TenantCredentials {
     pub tenant_id: TenantId,
+    #[serde(default)]
+    pub name: String,
+    /// The tier whose usage plan its API key is on.
+    #[serde(default = "default_tier")]
+    pub plan_tier: PlanTier,
     pub access_key_id: String,
     pub secret_access_key: String,
     pub api_key: String,
+}
+
+fn default_tier() -> PlanTier {
+    PlanTier::Standard
 }
 
 /// `demo-credentials.json`.
@@ -46,12 +56,10 @@ pub struct DemoCredentials {
     pub tenants: Vec<TenantCredentials>,
 }
 
-fn random_from(alphabet: &[u8], len: usize) -> String {
-    (0..len).map(|_| alphabet[rand::random_range(0..alphabet.len())] as char).collect()
-}
-
 fn access_key_id() -> String {
-    format!("AKIA{}", random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16))
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let tail: String = (0..16).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect();
+    format!("AKIA{tail}")
 }
 
 fn secret() -> String {
@@ -59,27 +67,23 @@ fn secret() -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn api_key_id() -> String {
-    random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 10)
-}
-
-fn api_key_value() -> String {
-    random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 40)
-}
-
-struct Issued {
-    access: AccessKey,
-    key: ApiKey,
-}
-
-async fn issue(app: &App, user: &str, owner: Owner, plan: PlanTier) -> Result<Issued, String> {
+/// An IAM user for `owner`, with an access key, registered as a principal.
+async fn principal(app: &App, credentials: &Credentials, user: &str, owner: Owner) -> Result<AccessKey, String> {
     let arn = format!("arn:aws:iam::{ACCOUNT}:user/{user}");
     let principal = PrincipalArn::parse(&arn)?;
-    app.stores.principals.put_principal(&Principal { arn: principal, owner: owner.clone() }).await.map_err(|e| e.to_string())?;
-    let key = ApiKey { id: api_key_id(), value: api_key_value(), tenant_id: owner.tenant_id().cloned(), enabled: true, plan };
-    let record = ApiKeyRecord { api_key_id: ApiKeyId::parse(&key.id)?, owner, enabled: true };
+    app.stores.principals.put_principal(&Principal { arn: principal, owner }).await.map_err(|e| e.to_string())?;
+    let access = AccessKey { access_key_id: access_key_id(), secret_access_key: secret(), principal_arn: arn, session_token: None };
+    credentials.modify(|f| f.access_keys.push(access.clone()))?;
+    Ok(access)
+}
+
+/// The operator's API key: made by hand, as the deployment's first key would be.
+async fn operator_key(app: &App, credentials: &Credentials) -> Result<ApiKey, String> {
+    let key = ApiKey { id: api_key_id(), value: api_key_value(), tenant_id: None, enabled: true, plan: PlanTier::Premium };
+    let record = ApiKeyRecord { api_key_id: ApiKeyId::parse(&key.id)?, owner: Owner::Operator, enabled: true };
     app.stores.principals.put_api_key(&record).await.map_err(|e| e.to_string())?;
-    Ok(Issued { access: AccessKey { access_key_id: access_key_id(), secret_access_key: secret(), principal_arn: arn, session_token: None }, key })
+    credentials.modify(|f| f.api_keys.push(key.clone()))?;
+    Ok(key)
 }
 
 fn new_tenant(name: &str, company: &str, address: &str, email: &str, tier: &str) -> NewTenant {
@@ -107,18 +111,20 @@ fn contract(plan: &str, fee: i64, start: &str, cycle: &str) -> ContractInput {
     }
 }
 
-/// Seeds the demo through the same domain operations the API uses; returns what to write.
-pub async fn seed(app: &App, endpoint: &str, region: &str) -> Result<(CredentialFile, DemoCredentials), String> {
-    let operator = issue(app, "seikyu-operator", Owner::Operator, PlanTier::Premium).await?;
-    let as_operator = Caller { principal: PrincipalArn::parse(&operator.access.principal_arn)?, owner: Owner::Operator, api_key_id: None };
+/// Seeds the demo through the same domain operations the API uses (onboarding makes the tenants'
+/// API keys in `credentials`); returns what to write to the demo file.
+pub async fn seed(app: &App, credentials: &Credentials, endpoint: &str, region: &str) -> Result<DemoCredentials, String> {
+    let operator_access = principal(app, credentials, "seikyu-operator", Owner::Operator).await?;
+    let operator_key = operator_key(app, credentials).await?;
+    let as_operator = Caller { principal: PrincipalArn::parse(&operator_access.principal_arn)?, owner: Owner::Operator, api_key_id: None };
     let specs = [
         (new_tenant("しまね商事", "株式会社しまね商事", "島根県松江市殿町1番地", "keiri@shimane.example.jp", "standard"), "redmine-shimane"),
         (new_tenant("いずも工業", "いずも工業株式会社", "島根県出雲市今市町70番地", "billing@izumo.example.jp", "basic"), "redmine-izumo"),
     ];
-    let mut file = CredentialFile { access_keys: vec![operator.access.clone()], api_keys: vec![operator.key.clone()] };
     let mut tenants_out = Vec::new();
     for (i, (spec, user)) in specs.into_iter().enumerate() {
-        let tenant = tenants::create(app, &as_operator, spec).await.map_err(|e| e.to_string())?;
+        let onboarded = tenants::create(app, &as_operator, spec).await.map_err(|e| e.to_string())?;
+        let tenant = onboarded.tenant;
         let id = tenant.tenant_id.clone();
         let plans =
             [("Redmine ホスティング スタンダード", 55_000, "monthly"), ("バックアップ オプション", 5_500, "monthly"), ("年間サポート", 120_000, "yearly")];
@@ -127,15 +133,15 @@ pub async fn seed(app: &App, endpoint: &str, region: &str) -> Result<(Credential
             let terms = contract(plan, *fee, "2025-04-01", cycle).validate().map_err(|e| e.to_string())?;
             contracts::put(app, &as_operator, &id, &cid, terms, PutConditions::default()).await.map_err(|e| e.to_string())?;
         }
-        let issued = issue(app, user, Owner::Tenant { tenant_id: id.clone() }, tenant.plan_tier).await?;
+        let access = principal(app, credentials, user, Owner::Tenant { tenant_id: id.clone() }).await?;
         tenants_out.push(TenantCredentials {
             tenant_id: id,
-            access_key_id: issued.access.access_key_id.clone(),
-            secret_access_key: issued.access.secret_access_key.clone(),
-            api_key: issued.key.value.clone(),
+            name: tenant.name.clone(),
+            plan_tier: tenant.plan_tier,
+            access_key_id: access.access_key_id,
+            secret_access_key: access.secret_access_key,
+            api_key: onboarded.api_key.value,
         });
-        file.access_keys.push(issued.access);
-        file.api_keys.push(issued.key);
     }
     let invoice = sample_invoice(app, &as_operator, &tenants_out[0].tenant_id).await?;
     tracing::info!(invoice = %invoice, "demo invoice issued");
@@ -143,13 +149,13 @@ pub async fn seed(app: &App, endpoint: &str, region: &str) -> Result<(Credential
         endpoint: endpoint.into(),
         region: region.into(),
         operator: ClientCredentials {
-            access_key_id: operator.access.access_key_id,
-            secret_access_key: operator.access.secret_access_key,
-            api_key: operator.key.value,
+            access_key_id: operator_access.access_key_id,
+            secret_access_key: operator_access.secret_access_key,
+            api_key: operator_key.value,
         },
         tenants: tenants_out,
     };
-    Ok((file, demo))
+    Ok(demo)
 }
 
 pub fn write(dir: &Path, demo: &DemoCredentials) -> Result<(), String> {
@@ -165,7 +171,14 @@ pub fn read(dir: &Path) -> Option<DemoCredentials> {
 pub fn commands(demo: &DemoCredentials) -> String {
     let curl =
         |c: &str, s: &str, k: &str| format!("awscurl --service execute-api --region {} --access_key {c} --secret_key '{s}' -H 'x-api-key: {k}'", demo.region);
-    let mut out = String::new();
+    let mut out = String::from("# Tenants, each with its own API key on its tier's usage plan:\n");
+    for t in &demo.tenants {
+        let p = usage_plan(t.plan_tier);
+        let tier = serde_json::to_value(t.plan_tier).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let period = serde_json::to_value(p.quota.period).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        out.push_str(&format!("#   {} {}: {tier}, {} requests/s (burst {}), {} requests per {period}\n", t.tenant_id, t.name, p.rate, p.burst, p.quota.limit));
+    }
+    out.push('\n');
     if let [a, b, ..] = demo.tenants.as_slice() {
         let ta = curl(&a.access_key_id, &a.secret_access_key, &a.api_key);
         out.push_str(&format!(
@@ -173,6 +186,10 @@ pub fn commands(demo: &DemoCredentials) -> String {
             a.tenant_id, demo.endpoint, a.tenant_id
         ));
         out.push_str(&format!("# The same tenant asking for another tenant's data gets 404:\n{ta} '{}/v1/tenants/{}'\n\n", demo.endpoint, b.tenant_id));
+        out.push_str(&format!(
+            "# Its usage this month (requests per day, bytes streamed, quota left):\n{ta} '{}/v1/tenants/{}/usage'\n\n",
+            demo.endpoint, a.tenant_id
+        ));
         let op = curl(&demo.operator.access_key_id, &demo.operator.secret_access_key, &demo.operator.api_key);
         out.push_str(&format!(
             "# The operator creates a contract:\n{op} -X PUT -H 'Content-Type: application/json' -d '{{\"planName\":\"追加ストレージ\",\"monthlyFee\":3300,\"startDate\":\"2025-05-01\",\"billingCycle\":\"monthly\"}}' '{}/v1/tenants/{}/contracts/C-DEMO-100'\n",

@@ -1,14 +1,15 @@
 //! Usage-plan enforcement per API key, as API Gateway does it: a token bucket (steady rate, burst)
 //! answered with 429 Too Many Requests, and a quota per day, week or month answered with 429 Limit
-//! Exceeded. Quota counters are kept in `<data dir>/usage-counters.json`, written at most once a
-//! second, so they survive a restart (a crash loses at most the last second of counts).
+//! Exceeded. Quota counters and requests per UTC day (what API Gateway's GetUsage reports) are
+//! kept in `<data dir>/usage-counters.json`, written at most once a second, so they survive a
+//! restart (a crash loses at most the last second of counts).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use common::domain::{QuotaPeriod, UsagePlan};
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +28,13 @@ pub struct QuotaCounter {
     /// Which period the count belongs to, e.g. `2025-04-01`, `2025-W14`, `2025-04`.
     pub period: String,
     pub used: u64,
+    /// Requests let through per UTC day, for usage reports; kept for `HISTORY_DAYS`.
+    #[serde(default)]
+    pub days: BTreeMap<NaiveDate, u64>,
 }
+
+/// Days of per-day counts kept (API Gateway keeps 90).
+pub const HISTORY_DAYS: i64 = 90;
 
 struct KeyState {
     tokens: f64,
@@ -91,13 +98,14 @@ impl Limiter {
             let state = keys.entry(key.to_owned()).or_insert_with(|| KeyState {
                 tokens: burst,
                 last_ms: now_ms,
-                quota: QuotaCounter { period: period.clone(), used: 0 },
+                quota: QuotaCounter { period: period.clone(), used: 0, days: BTreeMap::new() },
             });
             let elapsed = (now_ms - state.last_ms).max(0) as f64 / 1000.0;
             state.tokens = (state.tokens + elapsed * plan.rate).min(burst);
             state.last_ms = now_ms.max(state.last_ms);
             if state.quota.period != period {
-                state.quota = QuotaCounter { period, used: 0 };
+                state.quota.period = period;
+                state.quota.used = 0;
             }
             if state.quota.used >= plan.quota.limit {
                 Err(Limited::QuotaExceeded)
@@ -106,6 +114,7 @@ impl Limiter {
             } else {
                 state.tokens -= 1.0;
                 state.quota.used += 1;
+                *state.quota.days.entry(now.date_naive()).or_insert(0) += 1;
                 Ok(())
             }
         };
@@ -118,6 +127,17 @@ impl Limiter {
         self.keys.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(k, s)| (k.clone(), s.quota.clone())).collect()
     }
 
+    /// Requests let through for `key` on each day of `from..=to` that had any.
+    pub fn daily(&self, key: &str, from: NaiveDate, to: NaiveDate) -> Vec<(NaiveDate, u64)> {
+        let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        keys.get(key).map(|s| s.quota.days.range(from..=to).map(|(d, n)| (*d, *n)).collect()).unwrap_or_default()
+    }
+
+    /// Forgets a deleted key's counts, as API Gateway does.
+    pub fn forget(&self, key: &str) {
+        self.keys.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
+
     fn maybe_flush(&self, now_ms: i64) {
         let last = self.last_flush_ms.load(Ordering::Relaxed);
         if now_ms - last >= 1000 && self.last_flush_ms.compare_exchange(last, now_ms, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
@@ -128,7 +148,13 @@ impl Limiter {
     /// Writes the counters now (atomically: a temporary file renamed over the old one).
     pub fn flush(&self) {
         let Some(path) = &self.path else { return };
-        let Ok(text) = serde_json::to_string(&self.counters()) else { return };
+        let mut counters = self.counters();
+        if let Some(oldest) = counters.values().filter_map(|c| c.days.keys().next_back()).max().map(|d| *d - chrono::Duration::days(HISTORY_DAYS)) {
+            for c in counters.values_mut() {
+                c.days.retain(|d, _| *d > oldest);
+            }
+        }
+        let Ok(text) = serde_json::to_string(&counters) else { return };
         let tmp = path.with_extension("json.tmp");
         if let Err(e) = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path)) {
             tracing::error!(error = %e, path = %path.display(), "could not save usage counters");

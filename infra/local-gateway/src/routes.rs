@@ -36,6 +36,8 @@ pub const ROUTES: &[Route] = &[
     route("create-tenant", Method::POST, "/v1/tenants", create_tenant::handler),
     route("get-tenant", Method::GET, "/v1/tenants/{tenantId}", get_tenant::handler),
     route("update-tenant", Method::PATCH, "/v1/tenants/{tenantId}", update_tenant::handler),
+    route("rotate-api-key", Method::POST, "/v1/tenants/{tenantId}/api-key/rotate", rotate_api_key::handler),
+    route("get-tenant-usage", Method::GET, "/v1/tenants/{tenantId}/usage", get_tenant_usage::handler),
     route("list-contracts", Method::GET, "/v1/tenants/{tenantId}/contracts", list_contracts::handler),
     route("get-contract", Method::GET, "/v1/tenants/{tenantId}/contracts/{contractId}", get_contract::handler),
     route("put-contract", Method::PUT, "/v1/tenants/{tenantId}/contracts/{contractId}", put_contract::handler),
@@ -55,6 +57,7 @@ pub const ROUTES: &[Route] = &[
     route("void-invoice", Method::POST, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/void", void_invoice::handler),
     route("put-issuer", Method::PUT, "/v1/issuer", put_issuer::handler),
     route("get-issuer", Method::GET, "/v1/issuer", get_issuer::handler),
+    route("list-usage", Method::GET, "/v1/usage", list_usage::handler),
 ];
 
 impl Route {

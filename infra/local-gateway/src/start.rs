@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::credentials::{CredentialFile, Credentials};
 use crate::demo::{self, DemoCredentials};
+use crate::keys::GatewayKeys;
 use crate::limits::Limiter;
 use crate::server::Gateway;
 
@@ -109,20 +110,24 @@ pub async fn start(options: &Options, clock: Arc<dyn Clock>) -> Result<Started, 
     };
     // The font is loaded once, here: a missing font stops start-up with a message naming the path.
     let renderer = issue_invoice::PdfRenderer::from_env()?;
-    let app = Arc::new(App { stores, clock: clock.clone(), ids: Arc::new(RandomIds), renderer: Some(Arc::new(renderer)) });
-    let (credentials, demo) = match Credentials::load(&options.data_dir)? {
-        Some(c) => (c, demo::read(&options.data_dir)),
-        None if options.demo => {
-            let (file, mut demo) = demo::seed(&app, &endpoint, &options.region).await?;
-            demo.endpoint = endpoint.clone();
-            demo::write(&options.data_dir, &demo)?;
-            (Credentials::create(&options.data_dir, file)?, Some(demo))
-        }
-        None => (Credentials::create(&options.data_dir, CredentialFile::default())?, None),
+    let (credentials, fresh) = match Credentials::load(&options.data_dir)? {
+        Some(c) => (c, false),
+        None => (Credentials::create(&options.data_dir, CredentialFile::default())?, true),
+    };
+    let credentials = Arc::new(credentials);
+    let limiter = Arc::new(if options.throttle { Limiter::open(Some(options.data_dir.join(Limiter::FILE)))? } else { Limiter::unlimited() });
+    // Tenants' API keys live in the gateway's own registry, as they live in API Gateway on AWS.
+    let keys = Arc::new(GatewayKeys::new(credentials.clone(), limiter.clone()));
+    let app = Arc::new(App { stores, clock: clock.clone(), ids: Arc::new(RandomIds), renderer: Some(Arc::new(renderer)), keys: Some(keys) });
+    let demo = if fresh && options.demo {
+        let demo = demo::seed(&app, &credentials, &endpoint, &options.region).await?;
+        demo::write(&options.data_dir, &demo)?;
+        Some(demo)
+    } else {
+        demo::read(&options.data_dir)
     };
     // The port may differ from the one the demo file was written with.
     let demo = demo.map(|d| DemoCredentials { endpoint: endpoint.clone(), ..d });
-    let limiter = Arc::new(if options.throttle { Limiter::open(Some(options.data_dir.join(Limiter::FILE)))? } else { Limiter::unlimited() });
-    let gateway = Arc::new(Gateway::new(app, Arc::new(credentials), &options.region, objects, limiter));
+    let gateway = Arc::new(Gateway::new(app, credentials, &options.region, objects, limiter));
     Ok(Started { gateway, listener, endpoint, demo })
 }

@@ -3,8 +3,12 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus, TimeToLiveSpecification};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+};
 
+use super::items::TENANTS_GSI;
 use super::{AwsStore, sdk_unavailable};
 use crate::store::StoreError;
 
@@ -22,11 +26,19 @@ async fn ensure_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(),
         Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => false,
         Err(e) => return Err(sdk_unavailable("DescribeTable", e)),
     };
+    let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(|e| StoreError::Corrupt(e.to_string()));
+    let attr = |name: &str| {
+        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().map_err(|e| StoreError::Corrupt(e.to_string()))
+    };
+    let all = Projection::builder().projection_type(ProjectionType::All).build();
     if !exists {
-        let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(|e| StoreError::Corrupt(e.to_string()));
-        let attr = |name: &str| {
-            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().map_err(|e| StoreError::Corrupt(e.to_string()))
-        };
+        let gsi = GlobalSecondaryIndex::builder()
+            .index_name(TENANTS_GSI)
+            .key_schema(key("GSI1PK", KeyType::Hash)?)
+            .key_schema(key("GSI1SK", KeyType::Range)?)
+            .projection(all.clone())
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let created = ddb
             .create_table()
             .table_name(table)
@@ -35,6 +47,9 @@ async fn ensure_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(),
             .key_schema(key("SK", KeyType::Range)?)
             .attribute_definitions(attr("PK")?)
             .attribute_definitions(attr("SK")?)
+            .attribute_definitions(attr("GSI1PK")?)
+            .attribute_definitions(attr("GSI1SK")?)
+            .global_secondary_indexes(gsi)
             .send()
             .await;
         match created {
@@ -45,6 +60,27 @@ async fn ensure_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(),
         }
     }
     wait_active(ddb, table).await?;
+    // A table made before the tenant index existed gets it now.
+    let described = ddb.describe_table().table_name(table).send().await.map_err(|e| sdk_unavailable("DescribeTable", e))?;
+    let has_index = described.table.and_then(|t| t.global_secondary_indexes).unwrap_or_default().iter().any(|g| g.index_name() == Some(TENANTS_GSI));
+    if !has_index {
+        let create = CreateGlobalSecondaryIndexAction::builder()
+            .index_name(TENANTS_GSI)
+            .key_schema(key("GSI1PK", KeyType::Hash)?)
+            .key_schema(key("GSI1SK", KeyType::Range)?)
+            .projection(all)
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        ddb.update_table()
+            .table_name(table)
+            .attribute_definitions(attr("GSI1PK")?)
+            .attribute_definitions(attr("GSI1SK")?)
+            .global_secondary_index_updates(GlobalSecondaryIndexUpdate::builder().create(create).build())
+            .send()
+            .await
+            .map_err(|e| sdk_unavailable("UpdateTable", e))?;
+        wait_index(ddb, table).await?;
+    }
     let ttl = ddb.describe_time_to_live().table_name(table).send().await.map_err(|e| sdk_unavailable("DescribeTimeToLive", e))?;
     let enabled = ttl.time_to_live_description.and_then(|d| d.attribute_name).is_some_and(|a| a == TTL_ATTRIBUTE);
     if !enabled {
@@ -63,6 +99,18 @@ async fn wait_active(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), 
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     Err(StoreError::Unavailable(format!("table {table} did not become ACTIVE within a minute")))
+}
+
+async fn wait_index(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), StoreError> {
+    for _ in 0..600 {
+        let out = ddb.describe_table().table_name(table).send().await.map_err(|e| sdk_unavailable("DescribeTable", e))?;
+        let status = out.table.and_then(|t| t.global_secondary_indexes).unwrap_or_default().into_iter().find(|g| g.index_name() == Some(TENANTS_GSI));
+        if status.and_then(|g| g.index_status) == Some(IndexStatus::Active) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Err(StoreError::Unavailable(format!("index {TENANTS_GSI} of {table} did not become ACTIVE within 10 minutes")))
 }
 
 async fn ensure_bucket(s3: &aws_sdk_s3::Client, bucket: &str, region: &str) -> Result<(), StoreError> {

@@ -13,6 +13,9 @@ use super::{AwsStore, batch, sdk_unavailable};
 use crate::domain::{Contract, ContractFilter, ContractId, Tenant, TenantId};
 use crate::store::{ApiKeyId, ApiKeyRecord, ContractStore, Page, PageRequest, Principal, PrincipalArn, PrincipalStore, StoreError, TenantStore};
 
+/// The scope tenant-listing cursors are sealed with.
+const TENANTS_SCOPE: &str = "tenants";
+
 #[derive(Clone, Copy)]
 pub(crate) enum Cond {
     Absent,
@@ -62,7 +65,7 @@ impl AwsStore {
 
     /// One Query page of a partition (sort keys between `lo` and `hi` when given), strongly
     /// consistent.
-    async fn query_page(
+    pub(crate) async fn query_page(
         &self,
         pk: &str,
         range: Option<(&str, &str)>,
@@ -127,10 +130,25 @@ impl AwsStore {
     }
 }
 
+/// A tenant as stored: with the keys of the sparse index that lists tenants.
+#[derive(Serialize)]
+struct ListedTenant<'a> {
+    #[serde(rename = "GSI1PK")]
+    gsi_pk: &'static str,
+    #[serde(rename = "GSI1SK")]
+    gsi_sk: &'a str,
+    #[serde(flatten)]
+    tenant: &'a Tenant,
+}
+
+fn listed(tenant: &Tenant) -> ListedTenant<'_> {
+    ListedTenant { gsi_pk: items::TENANTS_GSI_PK, gsi_sk: tenant.tenant_id.as_str(), tenant }
+}
+
 #[async_trait]
 impl TenantStore for AwsStore {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
-        self.put(items::tenant_pk(&tenant.tenant_id), TENANT_SK.into(), tenant, Cond::Absent).await
+        self.put(items::tenant_pk(&tenant.tenant_id), TENANT_SK.into(), &listed(tenant), Cond::Absent).await
     }
 
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
@@ -138,7 +156,48 @@ impl TenantStore for AwsStore {
     }
 
     async fn replace_tenant(&self, tenant: &Tenant, expected_version: u64) -> Result<(), StoreError> {
-        self.put(items::tenant_pk(&tenant.tenant_id), TENANT_SK.into(), tenant, Cond::Version(expected_version)).await
+        self.put(items::tenant_pk(&tenant.tenant_id), TENANT_SK.into(), &listed(tenant), Cond::Version(expected_version)).await
+    }
+
+    async fn list_tenants(&self, page: &PageRequest) -> Result<Page<Tenant>, StoreError> {
+        let limit = page.limit.max(1);
+        let after = page.cursor.as_deref().map(|c| self.codec.open_global(TENANTS_SCOPE, c)).transpose()?;
+        let mut start = after.map(|id| {
+            HashMap::from([
+                ("PK".to_owned(), AttributeValue::S(format!("TENANT#{id}"))),
+                ("SK".to_owned(), AttributeValue::S(TENANT_SK.to_owned())),
+                ("GSI1PK".to_owned(), AttributeValue::S(items::TENANTS_GSI_PK.to_owned())),
+                ("GSI1SK".to_owned(), AttributeValue::S(id)),
+            ])
+        });
+        let mut out: Vec<Tenant> = Vec::with_capacity(limit);
+        loop {
+            // The index is eventually consistent (GSIs cannot be read strongly): a tenant
+            // onboarded a moment ago may be missing from a listing, never from a read.
+            let resp = self
+                .ddb
+                .query()
+                .table_name(&self.table)
+                .index_name(items::TENANTS_GSI)
+                .key_condition_expression("GSI1PK = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(items::TENANTS_GSI_PK.to_owned()))
+                .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_unavailable("Query", e))?;
+            for item in resp.items.unwrap_or_default() {
+                if out.len() == limit {
+                    let next_cursor = self.codec.next_global(TENANTS_SCOPE, true, out.last().map(|t| t.tenant_id.as_str()));
+                    return Ok(Page { items: out, next_cursor });
+                }
+                out.push(items::from_item(item)?);
+            }
+            match resp.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok(Page { items: out, next_cursor: None }),
+            }
+        }
     }
 
     async fn purge_tenant(&self, id: &TenantId) -> Result<usize, StoreError> {

@@ -15,6 +15,12 @@ pub(crate) fn tenant_pk(t: &TenantId) -> String {
     format!("TENANT#{t}")
 }
 pub(crate) const TENANT_SK: &str = "TENANT";
+/// The sparse index listing tenants, and its one partition.
+pub(crate) const TENANTS_GSI: &str = "GSI1";
+pub(crate) const TENANTS_GSI_PK: &str = "TENANTS";
+pub(crate) fn usage_sk(day: chrono::NaiveDate) -> String {
+    format!("USAGE#{}", day.format("%Y-%m-%d"))
+}
 pub(crate) const CONTRACT_SK_PREFIX: &str = "CONTRACT#";
 pub(crate) fn contract_sk(c: &ContractId) -> String {
     format!("{CONTRACT_SK_PREFIX}{c}")

@@ -13,7 +13,10 @@
 //! | invoice   | `TENANT#<tenantId>`   | `INVOICE#<number>`  |
 //! | issuer    | `ISSUER`              | `SETTINGS`          |
 //! | counter   | `ISSUER`              | `COUNTER#<year>` (attribute `next`) |
+//! | metering  | `TENANT#<tenantId>`   | `USAGE#<YYYY-MM-DD>` (numbers added to atomically) |
 //!
+//! Tenant items also carry `GSI1PK = TENANTS` and `GSI1SK = <tenantId>`: the sparse index
+//! `GSI1` lists every tenant, in id order, without a scan.
 //! Every tenant item carries `tenantId`; every versioned item carries `version`, and writes are
 //! guarded by condition expressions on it. Objects live under `tenants/<tenantId>/` in the bucket.
 
@@ -23,6 +26,7 @@ mod bootstrap;
 mod dynamo;
 mod invoices;
 mod items;
+mod metering;
 mod s3;
 
 use std::sync::Arc;
@@ -87,6 +91,7 @@ impl AwsStore {
             idempotency: self.clone(),
             invoices: self.clone(),
             objects: self.clone(),
+            metering: self.clone(),
         }
     }
 

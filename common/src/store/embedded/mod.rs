@@ -3,6 +3,7 @@
 
 mod billing;
 mod invoices;
+mod metering;
 mod object_server;
 mod objects;
 mod records;
@@ -29,6 +30,8 @@ pub(crate) const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("o
 /// Issuer settings and invoice-number counters.
 pub(crate) const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 pub(crate) const INVOICES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("invoices");
+/// Metered counters by (tenant, `YYYY-MM-DD`).
+pub(crate) const METERING: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("metering");
 
 /// redb's page cache.
 const CACHE_BYTES: usize = 16 * 1024 * 1024;
@@ -72,6 +75,7 @@ impl EmbeddedStore {
             txn.open_table(SETTINGS).map_err(unavailable)?;
             txn.open_table(INVOICES).map_err(unavailable)?;
             txn.open_table(OBJECTS).map_err(unavailable)?;
+            txn.open_table(METERING).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
         Ok(Arc::new(Self {
@@ -93,6 +97,7 @@ impl EmbeddedStore {
             idempotency: self.clone(),
             invoices: self.clone(),
             objects: self.clone(),
+            metering: self.clone(),
         }
     }
 

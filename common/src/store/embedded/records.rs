@@ -1,11 +1,16 @@
 //! Tenants, principals, API keys and contracts in redb.
 
+use std::ops::Bound;
+
 use async_trait::async_trait;
 
 use super::tables::{Cond, Span};
-use super::{API_KEYS, BILLINGS, CONTRACTS, EmbeddedStore, IDEMPOTENCY, INVOICES, PRINCIPALS, TENANTS, encode, unavailable};
+use super::{API_KEYS, BILLINGS, CONTRACTS, EmbeddedStore, IDEMPOTENCY, INVOICES, METERING, PRINCIPALS, TENANTS, decode, encode, unavailable};
 use crate::domain::{Contract, ContractFilter, ContractId, Tenant, TenantId};
 use crate::store::{ApiKeyId, ApiKeyRecord, ContractStore, Page, PageRequest, Principal, PrincipalArn, PrincipalStore, StoreError, TenantStore};
+
+/// The scope tenant-listing cursors are sealed with.
+const TENANTS_SCOPE: &str = "tenants";
 
 #[async_trait]
 impl TenantStore for EmbeddedStore {
@@ -21,6 +26,27 @@ impl TenantStore for EmbeddedStore {
         self.put_key(TENANTS, tenant.tenant_id.to_string(), encode(tenant)?, Cond::Version(expected_version)).await
     }
 
+    async fn list_tenants(&self, page: &PageRequest) -> Result<Page<Tenant>, StoreError> {
+        let after = page.cursor.as_deref().map(|c| self.codec.open_global(TENANTS_SCOPE, c)).transpose()?;
+        let limit = page.limit.max(1);
+        let (items, more) = self.read_db(|db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let t = txn.open_table(TENANTS).map_err(unavailable)?;
+            let start = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+            let mut items: Vec<Tenant> = Vec::with_capacity(limit);
+            for entry in t.range::<&str>((start, Bound::Unbounded)).map_err(unavailable)? {
+                let (_, v) = entry.map_err(unavailable)?;
+                if items.len() == limit {
+                    return Ok((items, true));
+                }
+                items.push(decode(v.value())?);
+            }
+            Ok((items, false))
+        })?;
+        let next_cursor = self.codec.next_global(TENANTS_SCOPE, more, items.last().map(|t| t.tenant_id.as_str()));
+        Ok(Page { items, next_cursor })
+    }
+
     async fn purge_tenant(&self, id: &TenantId) -> Result<usize, StoreError> {
         let id = id.to_string();
         self.with_db(move |db| {
@@ -29,7 +55,7 @@ impl TenantStore for EmbeddedStore {
             {
                 let mut t = txn.open_table(TENANTS).map_err(unavailable)?;
                 removed += usize::from(t.remove(id.as_str()).map_err(unavailable)?.is_some());
-                for table in [CONTRACTS, BILLINGS, IDEMPOTENCY, INVOICES] {
+                for table in [CONTRACTS, BILLINGS, IDEMPOTENCY, INVOICES, METERING] {
                     let mut c = txn.open_table(table).map_err(unavailable)?;
                     let gone = c.extract_from_if((id.as_str(), "")..(id.as_str(), "\u{10FFFF}"), |_, _| true).map_err(unavailable)?;
                     for item in gone {

@@ -1,0 +1,391 @@
+//! The API Gateway key adapter: keys, plans and enabling against moto; GetUsage (which moto does
+//! not implement), failed onboardings and the key quota against a local stub answering with
+//! recorded API Gateway responses.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use chrono::NaiveDate;
+use common::apikeys::apigateway::{ApiGatewayKeys, PlanIds};
+use common::apikeys::{ApiKeys, DayUsage};
+use common::domain::PlanTier;
+use common::store::{ApiKeyId, StoreError};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use seikyu_tests::fixtures::{REGION, moto_endpoint, tenant_id};
+
+const PAGE_1: &str = include_str!("recorded/get-usage-page-1.json");
+const PAGE_2: &str = include_str!("recorded/get-usage-page-2.json");
+
+fn testing_credentials() -> Option<(String, String)> {
+    Some(("testing".into(), "testing".into()))
+}
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// An adapter over three fresh usage plans on moto (moto takes plans without stages), found by
+/// name as the Lambda functions find theirs.
+async fn moto_keys() -> ApiGatewayKeys {
+    let none = PlanIds { basic: String::new(), standard: String::new(), premium: String::new() };
+    let probe = ApiGatewayKeys::connect(Some(REGION.into()), Some(moto_endpoint()), testing_credentials(), none, "seikyu-test").await;
+    let c = probe.client();
+    let suffix = hex::encode(rand::random::<[u8; 4]>());
+    c.create_rest_api().name(format!("seikyu-test-{suffix}")).send().await.unwrap();
+    let mut ids = Vec::new();
+    for tier in ["basic", "standard", "premium"] {
+        let plan = c.create_usage_plan().name(format!("seikyu-test-{suffix}-{tier}")).send().await.unwrap();
+        ids.push(plan.id().unwrap().to_owned());
+    }
+    let plans = PlanIds::discover(c, &format!("seikyu-test-{suffix}")).await.expect("plans found by name");
+    assert_eq!(plans, PlanIds { basic: ids[0].clone(), standard: ids[1].clone(), premium: ids[2].clone() });
+    assert!(PlanIds::discover(c, &format!("seikyu-other-{suffix}")).await.unwrap_err().contains("no usage plan named"));
+    ApiGatewayKeys::new(c.clone(), plans, "seikyu-test")
+}
+
+async fn plan_has(keys: &ApiGatewayKeys, tier: PlanTier, key: &ApiKeyId) -> bool {
+    let out = keys.client().get_usage_plan_keys().usage_plan_id(keys.plans().of(tier)).send().await.unwrap();
+    out.items().iter().any(|k| k.id() == Some(key.as_str()))
+}
+
+async fn tiers_of(keys: &ApiGatewayKeys, key: &ApiKeyId) -> Vec<PlanTier> {
+    let mut on = Vec::new();
+    for tier in PlanTier::ALL {
+        if plan_has(keys, tier, key).await {
+            on.push(tier);
+        }
+    }
+    on
+}
+
+async fn enabled(keys: &ApiGatewayKeys, key: &ApiKeyId) -> bool {
+    keys.client().get_api_key().api_key(key.as_str()).send().await.unwrap().enabled()
+}
+
+#[tokio::test]
+async fn a_key_is_made_moved_disabled_and_deleted() {
+    let keys = moto_keys().await;
+    let tenant = tenant_id(41);
+    let new = keys.create_key(&tenant, PlanTier::Basic, true).await.unwrap();
+    assert!(!format!("{new:?}").contains(&new.value), "Debug must not show the key's value");
+
+    let got = keys.client().get_api_key().api_key(new.id.as_str()).include_value(true).send().await.unwrap();
+    assert!(got.enabled());
+    assert_eq!(got.name(), Some(format!("seikyu-test-{tenant}").as_str()));
+    assert!(got.description().unwrap().contains(tenant.as_str()));
+    assert_eq!(got.value(), Some(new.value.as_str()));
+    assert_eq!(tiers_of(&keys, &new.id).await, [PlanTier::Basic]);
+
+    keys.set_key(&new.id, PlanTier::Premium, false).await.unwrap();
+    assert_eq!(tiers_of(&keys, &new.id).await, [PlanTier::Premium]);
+    assert!(!enabled(&keys, &new.id).await);
+    keys.set_key(&new.id, PlanTier::Premium, false).await.unwrap();
+    assert_eq!(tiers_of(&keys, &new.id).await, [PlanTier::Premium], "set_key again changes nothing");
+    assert!(!enabled(&keys, &new.id).await);
+    keys.set_key(&new.id, PlanTier::Premium, true).await.unwrap();
+    assert!(enabled(&keys, &new.id).await);
+
+    // A half-done move (on two plans) is repaired by calling set_key again.
+    keys.client().create_usage_plan_key().usage_plan_id(&keys.plans().standard).key_id(new.id.as_str()).key_type("API_KEY").send().await.unwrap();
+    keys.set_key(&new.id, PlanTier::Premium, true).await.unwrap();
+    assert_eq!(tiers_of(&keys, &new.id).await, [PlanTier::Premium]);
+    keys.set_key(&new.id, PlanTier::Standard, true).await.unwrap();
+    assert_eq!(tiers_of(&keys, &new.id).await, [PlanTier::Standard]);
+
+    keys.delete_key(&new.id).await.unwrap();
+    let gone = keys.client().get_api_key().api_key(new.id.as_str()).send().await.unwrap_err();
+    assert!(gone.as_service_error().is_some_and(|e| e.is_not_found_exception()), "{gone:?}");
+    keys.delete_key(&new.id).await.unwrap();
+}
+
+#[tokio::test]
+async fn each_tenant_gets_its_own_key() {
+    let keys = moto_keys().await;
+    let a = keys.create_key(&tenant_id(42), PlanTier::Standard, true).await.unwrap();
+    let b = keys.create_key(&tenant_id(43), PlanTier::Standard, false).await.unwrap();
+    assert_ne!(a.id, b.id);
+    assert_ne!(a.value, b.value);
+    assert!(enabled(&keys, &a.id).await);
+    assert!(!enabled(&keys, &b.id).await, "created disabled, as asked");
+    assert_eq!(tiers_of(&keys, &a.id).await, [PlanTier::Standard]);
+    assert_eq!(tiers_of(&keys, &b.id).await, [PlanTier::Standard]);
+    keys.delete_key(&a.id).await.unwrap();
+    assert!(!enabled(&keys, &b.id).await, "deleting one key leaves the other");
+}
+
+/// One request as the stub saw it: method, path, decoded query, body.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    path: String,
+    query: HashMap<String, String>,
+    body: String,
+}
+
+/// Status, extra headers, body.
+type Reply = (u16, Vec<(&'static str, &'static str)>, String);
+
+struct Stub {
+    keys: ApiGatewayKeys,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Stub {
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(if b[i] == b'+' { b' ' } else { b[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// A local HTTP server answering as API Gateway's REST API would, and an adapter pointed at it.
+async fn stub(answer: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Stub {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let answer = Arc::new(answer);
+    let log = seen.clone();
+    let server = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (answer, log) = (answer.clone(), log.clone());
+            let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                let (answer, log) = (answer.clone(), log.clone());
+                async move {
+                    let method = req.method().to_string();
+                    let path = req.uri().path().to_owned();
+                    let query = req
+                        .uri()
+                        .query()
+                        .unwrap_or_default()
+                        .split('&')
+                        .filter(|kv| !kv.is_empty())
+                        .map(|kv| {
+                            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                            (percent_decode(k), percent_decode(v))
+                        })
+                        .collect();
+                    let body = String::from_utf8(req.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+                    let request = Seen { method, path, query, body };
+                    let (status, headers, body) = answer(&request);
+                    log.lock().unwrap().push(request);
+                    let mut response = Response::builder().status(status).header("content-type", "application/json");
+                    for (k, v) in headers {
+                        response = response.header(k, v);
+                    }
+                    Ok::<_, Infallible>(response.body(Full::new(Bytes::from(body))).unwrap())
+                }
+            });
+            tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+        }
+    });
+    let plans = PlanIds { basic: "pl0basic1".into(), standard: "pl0stand2".into(), premium: "pl0prem3".into() };
+    let keys = ApiGatewayKeys::connect(Some(REGION.into()), Some(endpoint), testing_credentials(), plans, "seikyu").await;
+    Stub { keys, seen, server }
+}
+
+fn day(d: &str, used: u64, remaining: u64) -> DayUsage {
+    DayUsage { date: date(d), used, remaining }
+}
+
+fn key(raw: &str) -> ApiKeyId {
+    ApiKeyId::parse(raw).unwrap()
+}
+
+#[tokio::test]
+async fn usage_follows_pages_and_dates_each_day() {
+    let s = stub(|r| {
+        assert_eq!((r.method.as_str(), r.path.as_str()), ("GET", "/usageplans/pl0basic1/usage"));
+        let body = if r.query.contains_key("position") { PAGE_2 } else { PAGE_1 };
+        (200, vec![], body.to_owned())
+    })
+    .await;
+    let usage = s.keys.usage(PlanTier::Basic, None, date("2025-03-30"), date("2025-04-01")).await.unwrap();
+
+    let seen = s.seen();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for r in &seen {
+        assert_eq!(r.query.get("startDate").map(String::as_str), Some("2025-03-30"));
+        assert_eq!(r.query.get("endDate").map(String::as_str), Some("2025-04-01"));
+        assert!(!r.query.contains_key("keyId"), "every key's usage: {r:?}");
+    }
+    assert_eq!(seen[0].query.get("position"), None);
+    assert_eq!(seen[1].query.get("position").map(String::as_str), Some("ZXlKclpYa2lPaUo1Y1RKbWRHUnpNMkU0SW4w+/="), "the position exactly as given");
+
+    assert_eq!(usage.len(), 3);
+    assert_eq!(usage[&key("x7k2m9p4qa")], [day("2025-03-30", 120, 9880), day("2025-03-31", 0, 10_000), day("2025-04-01", 4312, 5688)]);
+    assert_eq!(usage[&key("b3n8c5v1zt")], [day("2025-03-30", 0, 10_000), day("2025-03-31", 10_000, 0), day("2025-04-01", 17, 9983)]);
+    assert_eq!(usage[&key("yq2fdzs3a8")], [day("2025-03-30", 1, 9999), day("2025-03-31", 2, 9998), day("2025-04-01", 3, 9997)]);
+}
+
+#[tokio::test]
+async fn usage_of_one_key_asks_for_that_key_on_the_tiers_plan() {
+    let body = r#"{"usagePlanId":"pl0prem3","startDate":"2025-06-01","endDate":"2025-06-02","values":{"x7k2m9p4qa":[[5,4999995],[-3]],"not-a-key!":[[1,1]]}}"#;
+    let s = stub(move |_| (200, vec![], body.to_owned())).await;
+    let usage = s.keys.usage(PlanTier::Premium, Some(&key("x7k2m9p4qa")), date("2025-06-01"), date("2025-06-02")).await.unwrap();
+    let seen = s.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].path, "/usageplans/pl0prem3/usage");
+    assert_eq!(seen[0].query.get("keyId").map(String::as_str), Some("x7k2m9p4qa"));
+    assert_eq!((seen[0].query["startDate"].as_str(), seen[0].query["endDate"].as_str()), ("2025-06-01", "2025-06-02"));
+    assert_eq!(usage.len(), 1, "an id that is not an API key id is skipped: {usage:?}");
+    assert_eq!(usage[&key("x7k2m9p4qa")], [day("2025-06-01", 5, 4_999_995), day("2025-06-02", 0, 0)], "negative and missing counts read as 0");
+}
+
+#[tokio::test]
+async fn garbage_usage_is_an_error_not_a_panic() {
+    for body in ["not json{", r#"{"values":{"x7k2m9p4qa":[["a","b"]]}}"#, r#"{"values":[1,2]}"#, ""] {
+        let s = stub(move |_| (200, vec![], body.to_owned())).await;
+        let got = s.keys.usage(PlanTier::Basic, None, date("2025-06-01"), date("2025-06-02")).await;
+        match body {
+            "" => assert_eq!(got.unwrap().len(), 0, "an empty body is an empty answer"),
+            _ => assert!(matches!(got, Err(StoreError::Unavailable(_))), "{body}: {got:?}"),
+        }
+    }
+    let looping = stub(|_| (200, vec![], r#"{"position":"same","values":{}}"#.to_owned())).await;
+    let got = looping.keys.usage(PlanTier::Basic, None, date("2025-06-01"), date("2025-06-02")).await;
+    assert!(matches!(got, Err(StoreError::Unavailable(_))), "a repeated position stops: {got:?}");
+    assert_eq!(looping.seen().len(), 2);
+}
+
+#[tokio::test]
+async fn a_key_that_cannot_join_its_plan_is_deleted_again() {
+    let s = stub(|r| match (r.method.as_str(), r.path.as_str()) {
+        ("POST", "/apikeys") => (201, vec![], r#"{"id":"k9newkey01","value":"Vv0123456789abcdefghijABCDEFGHIJ0123456789","enabled":true}"#.into()),
+        ("POST", "/usageplans/pl0stand2/keys") => {
+            (404, vec![("x-amzn-errortype", "NotFoundException")], r#"{"message":"Invalid Usage Plan ID specified"}"#.into())
+        }
+        ("DELETE", "/apikeys/k9newkey01") => (202, vec![], String::new()),
+        other => panic!("unexpected {other:?}"),
+    })
+    .await;
+    let got = s.keys.create_key(&tenant_id(44), PlanTier::Standard, true).await;
+    assert!(matches!(got, Err(StoreError::Unavailable(ref m)) if m.contains("CreateUsagePlanKey")), "{got:?}");
+    let seen = s.seen();
+    let calls: Vec<_> = seen.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(calls, ["POST /apikeys", "POST /usageplans/pl0stand2/keys", "DELETE /apikeys/k9newkey01"]);
+    let create: serde_json::Value = serde_json::from_str(&seen[0].body).unwrap();
+    assert_eq!(create["name"], format!("seikyu-{}", tenant_id(44)));
+    assert_eq!(create["enabled"], true);
+    let attach: serde_json::Value = serde_json::from_str(&seen[1].body).unwrap();
+    assert_eq!((attach["keyId"].as_str(), attach["keyType"].as_str()), (Some("k9newkey01"), Some("API_KEY")));
+}
+
+#[tokio::test]
+async fn the_key_quota_is_a_limit_for_the_operator() {
+    let s = stub(|r| {
+        assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/apikeys"), "nothing after a refused CreateApiKey");
+        // x-amz-retry-after (ms) keeps the SDK's retries of a throttling-class error quick.
+        (429, vec![("x-amzn-errortype", "LimitExceededException"), ("x-amz-retry-after", "1")], r#"{"message":"API Key limit exceeded"}"#.into())
+    })
+    .await;
+    let got = s.keys.create_key(&tenant_id(45), PlanTier::Basic, true).await;
+    assert!(matches!(got, Err(StoreError::LimitReached(ref m)) if m.contains("10,000") && m.contains("onboard")), "{got:?}");
+
+    let throttled =
+        stub(|_| (429, vec![("x-amzn-errortype", "TooManyRequestsException"), ("x-amz-retry-after", "1")], r#"{"message":"Too Many Requests"}"#.into())).await;
+    let got = throttled.keys.create_key(&tenant_id(45), PlanTier::Basic, true).await;
+    assert!(matches!(got, Err(StoreError::Unavailable(ref m)) if m.contains("CreateApiKey")), "{got:?}");
+}
+
+#[tokio::test]
+async fn a_conflict_on_joining_a_plan_counts_only_if_the_key_is_there() {
+    for already_there in [true, false] {
+        let s = stub(move |r| match (r.method.as_str(), r.path.as_str()) {
+            ("GET", "/usageplans") => (200, vec![], r#"{"items":[]}"#.into()),
+            ("POST", "/usageplans/pl0prem3/keys") => (409, vec![("x-amzn-errortype", "ConflictException")], r#"{"message":"conflict"}"#.into()),
+            ("GET", "/usageplans/pl0prem3/keys/x7k2m9p4qa") if already_there => (200, vec![], r#"{"id":"x7k2m9p4qa","type":"API_KEY"}"#.into()),
+            ("GET", "/usageplans/pl0prem3/keys/x7k2m9p4qa") => (404, vec![("x-amzn-errortype", "NotFoundException")], r#"{"message":"no"}"#.into()),
+            ("PATCH", "/apikeys/x7k2m9p4qa") => (200, vec![], r#"{"id":"x7k2m9p4qa","enabled":true}"#.into()),
+            other => panic!("unexpected {other:?}"),
+        })
+        .await;
+        let got = s.keys.set_key(&key("x7k2m9p4qa"), PlanTier::Premium, true).await;
+        assert_eq!(got.is_ok(), already_there, "{got:?}");
+        let patch = s.seen().into_iter().find(|r| r.method == "PATCH");
+        match patch {
+            Some(r) => assert!(r.body.contains(r#""path":"/enabled""#) && r.body.contains(r#""value":"true""#), "{}", r.body),
+            None => assert!(!already_there, "enabled only once the key is on its plan"),
+        }
+    }
+}
+
+/// The whole life of a tenant's key on the AWS adapters together: DynamoDB for the records,
+/// API Gateway (moto) for the key.
+#[tokio::test]
+async fn a_tenant_s_key_lives_and_dies_with_the_tenant_on_aws() {
+    use common::caller::Caller;
+    use common::http::IfMatch;
+    use common::service::{tenant_keys, tenants};
+    use common::store::{Owner, PrincipalArn};
+
+    let f = seikyu_tests::fixtures::dynamodb_store().await;
+    let keys = Arc::new(moto_keys().await);
+    let app = common::App {
+        stores: f.stores.clone(),
+        clock: Arc::new(common::clock::SystemClock),
+        ids: Arc::new(common::clock::RandomIds),
+        renderer: None,
+        keys: Some(keys.clone()),
+    };
+    let op = Caller { principal: PrincipalArn::parse("arn:aws:iam::123456789012:role/Ops").unwrap(), owner: Owner::Operator, api_key_id: None };
+    let input: tenants::NewTenant = serde_json::from_value(serde_json::json!({
+        "name": "しまね商事",
+        "customerProfile": {"companyName": "株式会社しまね商事", "postalCode": "690-0887", "address": "島根県松江市殿町1番地",
+            "billingContact": {"name": "経理", "email": "keiri@shimane.example.jp"}},
+        "planTier": "standard"
+    }))
+    .unwrap();
+    let onboarded = tenants::create(&app, &op, input).await.unwrap();
+    let id = onboarded.tenant.tenant_id.clone();
+    let key = onboarded.api_key.id.clone();
+    assert_eq!(tiers_of(&keys, &key).await, [PlanTier::Standard]);
+    let got = keys.client().get_api_key().api_key(key.as_str()).include_value(true).send().await.unwrap();
+    assert_eq!(got.value(), Some(onboarded.api_key.value.as_str()));
+    assert!(got.name().unwrap().contains(id.as_str()));
+
+    let patch = |json: serde_json::Value| serde_json::from_value::<tenants::TenantPatch>(json).unwrap();
+    let version = |v: u64| Some(IfMatch::Tags(vec![format!("\"{v}\"")]));
+    let t = tenants::update(&app, &op, &id, patch(serde_json::json!({"planTier": "premium"})), version(1)).await.unwrap();
+    assert_eq!(tiers_of(&keys, &key).await, [PlanTier::Premium]);
+    tenants::update(&app, &op, &id, patch(serde_json::json!({"status": "suspended"})), version(t.version)).await.unwrap();
+    assert!(!enabled(&keys, &key).await);
+    assert!(!app.stores.principals.get_api_key(&key).await.unwrap().unwrap().enabled);
+
+    let rotated = tenant_keys::rotate(&app, &op, &id).await.unwrap();
+    let new_key = rotated.api_key.id.clone();
+    assert!(keys.client().get_api_key().api_key(key.as_str()).send().await.is_err(), "the old key is gone from API Gateway");
+    assert_eq!(app.stores.principals.get_api_key(&key).await.unwrap(), None);
+    assert_eq!(tiers_of(&keys, &new_key).await, [PlanTier::Premium]);
+    assert!(!enabled(&keys, &new_key).await, "a suspended tenant's new key is disabled too");
+
+    let t = app.stores.tenants.get_tenant(&id).await.unwrap().unwrap();
+    tenants::update(&app, &op, &id, patch(serde_json::json!({"status": "offboarded"})), version(t.version)).await.unwrap();
+    assert!(keys.client().get_api_key().api_key(new_key.as_str()).send().await.is_err(), "offboarding deletes the key");
+    assert_eq!(app.stores.principals.get_api_key(&new_key).await.unwrap(), None);
+}
