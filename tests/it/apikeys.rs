@@ -6,19 +6,12 @@ use seikyu_tests::events::{Answer, Event};
 use seikyu_tests::fixtures::{Seeded, seeded_app, tenant_id, who};
 use serde_json::{Value, json};
 
-use crate::handlers::{as_operator, as_tenant_a, run};
+use crate::handlers::{as_operator, as_tenant_a, new_tenant, run};
 
 fn onboarding(tier: &str) -> Event {
-    Event::new("POST", "/v1/tenants", "/v1/tenants").json_body(&json!({
-        "name": "しまね商事",
-        "customerProfile": {
-            "companyName": "株式会社しまね商事",
-            "postalCode": "690-0887",
-            "address": "島根県松江市殿町1番地",
-            "billingContact": { "name": "経理 花子", "email": "keiri@shimane.example.jp" }
-        },
-        "planTier": tier
-    }))
+    let mut body = new_tenant();
+    body["planTier"] = json!(tier);
+    Event::new("POST", "/v1/tenants", "/v1/tenants").json_body(&body)
 }
 
 async fn get_tenant(s: &Seeded, id: &str) -> Answer {

@@ -21,7 +21,7 @@ pub async fn run(s: &Seeded, function: &str, e: Event) -> Answer {
     call(handler(function), &s.app, e.request()).await
 }
 
-fn new_tenant() -> Value {
+pub fn new_tenant() -> Value {
     json!({
         "name": "しまね商事",
         "customerProfile": {

@@ -180,3 +180,29 @@ async fn the_usage_report_matches_the_requests_made() {
     assert_eq!(line(a.tenant_id.as_str())["requests"], 10);
     assert_eq!(line(gw.demo.tenants[1].tenant_id.as_str())["requests"], 0);
 }
+
+#[tokio::test]
+async fn exports_have_a_lower_throttle_of_their_own() {
+    let gw = start_gateway(now()).await;
+    // The second demo tenant is on basic: exports at 0.5/s with a burst of 2.
+    let b = gw.demo.tenants[1].clone();
+    let base = format!("{}/v1/tenants/{}", gw.endpoint, b.tenant_id);
+    let signer = Signer::new(&b.access_key_id, &b.secret_access_key, now());
+    let csv_url = format!("{base}/billings.csv");
+    let csv = || async { signer.send("GET", &csv_url, &[("x-api-key", &b.api_key)], b"").await };
+    assert_eq!(csv().await.status, 200);
+    assert_eq!(csv().await.status, 200);
+    let r = csv().await;
+    assert_eq!((r.status, text(&r).as_str()), (429, r#"{"message":"Too Many Requests"}"#));
+    // Other routes still have the plan's own bucket.
+    assert_eq!(signer.send("GET", &base, &[("x-api-key", &b.api_key)], b"").await.status, 200);
+    gw.clock.advance(TimeDelta::seconds(2));
+    assert_eq!(
+        Signer::new(&b.access_key_id, &b.secret_access_key, now() + TimeDelta::seconds(2))
+            .send("GET", &format!("{base}/billings.csv"), &[("x-api-key", &b.api_key)], b"")
+            .await
+            .status,
+        200,
+        "one export every two seconds"
+    );
+}

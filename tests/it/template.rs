@@ -81,6 +81,15 @@ fn usage_plans_match_the_code() {
             QuotaPeriod::Month => "MONTH",
         };
         assert_eq!(props["Quota"]["Period"].as_str(), Some(period), "{name}");
+        let stages = props["ApiStages"].as_sequence().expect("ApiStages");
+        assert_eq!(stages.len(), 1, "{name}");
+        let throttles = stages[0]["Throttle"].as_mapping().map(|m| m.len()).unwrap_or(0);
+        let in_code = common::domain::method_throttles(tier);
+        assert_eq!(throttles, in_code.len(), "{name}: per-method throttles");
+        for m in in_code {
+            let t = &stages[0]["Throttle"][format!("{}/{}", m.path, m.method).as_str()];
+            assert_eq!((t["RateLimit"].as_f64(), t["BurstLimit"].as_u64()), (Some(m.rate), Some(u64::from(m.burst))), "{name}: {} {}", m.method, m.path);
+        }
     }
 }
 

@@ -18,8 +18,9 @@ const PAGE: i32 = 500;
 const DATE: &str = "%Y-%m-%d";
 
 /// Said to the operator when CreateApiKey meets the account's quota: retrying will not help.
-const KEY_LIMIT: &str = "The AWS account has reached API Gateway's limit on API keys in this Region (10,000 by default): \
-no tenant can be onboarded until the quota is raised in Service Quotas or unused API keys are deleted.";
+/// API Gateway's limit is 10,000 keys per account and Region, and it cannot be raised.
+const KEY_LIMIT: &str = "This deployment has reached API Gateway's limit of 10,000 API keys per AWS account and Region, which cannot be raised: \
+no tenant can be onboarded here until tenants are offboarded (their keys are deleted) or new tenants go to a deployment in another Region or account.";
 
 /// The usage plan id of each tier.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -21,7 +21,7 @@ pub use ids::{ApiKeyId, ContractId, TenantId};
 pub use invoice::{Invoice, InvoiceNumber, InvoicePrefix, InvoiceStatus, IssuerSettings, IssuerSnapshot, PdfInfo, PdfSource};
 pub use money::Yen;
 pub use period::BillingPeriod;
-pub use plan::{Quota, QuotaPeriod, UsagePlan, usage_plan};
+pub use plan::{EXPORT_ROUTES, MethodThrottle, Quota, QuotaPeriod, UsagePlan, method_throttle, method_throttles, usage_plan};
 pub use registration::RegistrationNumber;
 pub use role::Role;
 pub use tax::{RateTotal, Rounding, TaxCategory, Totals, totals};

@@ -40,3 +40,34 @@ pub fn usage_plan(tier: PlanTier) -> UsagePlan {
         PlanTier::Premium => UsagePlan { tier, rate: 100.0, burst: 200, quota: Quota { limit: 5_000_000, period: QuotaPeriod::Month } },
     }
 }
+
+/// A method throttled below its plan (API Gateway's per-method throttling in a usage plan): each
+/// key gets a bucket of its own for the method, used instead of the plan's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodThrottle {
+    pub method: &'static str,
+    /// API Gateway's resource path, as in the route table.
+    pub path: &'static str,
+    pub rate: f64,
+    pub burst: u32,
+}
+
+/// Whole exports (a CSV of every billing record, a ZIP of a month's PDFs) read far more than
+/// any other request, so every tier allows fewer of them.
+pub const EXPORT_ROUTES: [(&str, &str); 2] = [("GET", "/v1/tenants/{tenantId}/billings.csv"), ("GET", "/v1/tenants/{tenantId}/invoices.zip")];
+
+/// The tier's per-method throttles.
+pub fn method_throttles(tier: PlanTier) -> [MethodThrottle; 2] {
+    let (rate, burst) = match tier {
+        PlanTier::Basic => (0.5, 2),
+        PlanTier::Standard => (1.0, 5),
+        PlanTier::Premium => (5.0, 10),
+    };
+    EXPORT_ROUTES.map(|(method, path)| MethodThrottle { method, path, rate, burst })
+}
+
+/// The throttle of `method` on `path` under `tier`, when it has one of its own.
+pub fn method_throttle(tier: PlanTier, method: &str, path: &str) -> Option<MethodThrottle> {
+    method_throttles(tier).into_iter().find(|m| m.method == method && m.path == path)
+}

@@ -27,6 +27,14 @@ fn bench(c: &mut Criterion) {
             let _ = limiter.check(std::hint::black_box(key), &plan, start + TimeDelta::milliseconds(n));
         })
     });
+    // An export route: its own bucket (0.5 s apart keeps it from running dry at premium's 5/s).
+    let export = common::domain::method_throttles(PlanTier::Premium)[0];
+    group.bench_function("export route", |b| {
+        b.iter(|| {
+            n += 500;
+            let _ = limiter.check_method(std::hint::black_box("key00001"), &plan, Some(&export), start + TimeDelta::milliseconds(n));
+        })
+    });
     group.finish();
 }
 

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use common::domain::{QuotaPeriod, UsagePlan};
+use common::domain::{MethodThrottle, QuotaPeriod, UsagePlan};
 use serde::{Deserialize, Serialize};
 
 /// Why a request was refused.
@@ -36,9 +36,25 @@ pub struct QuotaCounter {
 /// Days of per-day counts kept (API Gateway keeps 90).
 pub const HISTORY_DAYS: i64 = 90;
 
-struct KeyState {
+/// A token bucket: what is left, and when it was last filled.
+struct Bucket {
     tokens: f64,
     last_ms: i64,
+}
+
+impl Bucket {
+    /// Refills at `rate` up to `burst`, then takes a token if there is a whole one.
+    fn fill(&mut self, rate: f64, burst: u32, now_ms: i64) {
+        let elapsed = (now_ms - self.last_ms).max(0) as f64 / 1000.0;
+        self.tokens = (self.tokens + elapsed * rate).min(f64::from(burst));
+        self.last_ms = now_ms.max(self.last_ms);
+    }
+}
+
+struct KeyState {
+    plan: Bucket,
+    /// Per-method buckets, by (method, path); a few at most.
+    methods: Vec<((&'static str, &'static str), Bucket)>,
     quota: QuotaCounter,
 }
 
@@ -74,7 +90,7 @@ impl Limiter {
             let saved: HashMap<String, QuotaCounter> = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
             for (key, quota) in saved {
                 // Buckets start full after a restart, as after API Gateway's own deployments.
-                keys.insert(key, KeyState { tokens: f64::INFINITY, last_ms: 0, quota });
+                keys.insert(key, KeyState { plan: Bucket { tokens: f64::INFINITY, last_ms: 0 }, methods: Vec::new(), quota });
             }
         }
         Ok(Self { keys: Mutex::new(keys), path, last_flush_ms: AtomicI64::new(0), off: false })
@@ -87,32 +103,52 @@ impl Limiter {
 
     /// Takes one request from `key`'s allowance under `plan` at `now`.
     pub fn check(&self, key: &str, plan: &UsagePlan, now: DateTime<Utc>) -> Result<(), Limited> {
+        self.check_method(key, plan, None, now)
+    }
+
+    /// `check` for a request to a method with its own throttle: its bucket is used instead of
+    /// the plan's; the quota counts it all the same.
+    pub fn check_method(&self, key: &str, plan: &UsagePlan, method: Option<&MethodThrottle>, now: DateTime<Utc>) -> Result<(), Limited> {
         if self.off {
             return Ok(());
         }
         let now_ms = now.timestamp_millis();
         let period = period_of(plan.quota.period, now);
-        let burst = f64::from(plan.burst);
         let result = {
             let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
             let state = keys.entry(key.to_owned()).or_insert_with(|| KeyState {
-                tokens: burst,
-                last_ms: now_ms,
+                plan: Bucket { tokens: f64::from(plan.burst), last_ms: now_ms },
+                methods: Vec::new(),
                 quota: QuotaCounter { period: period.clone(), used: 0, days: BTreeMap::new() },
             });
-            let elapsed = (now_ms - state.last_ms).max(0) as f64 / 1000.0;
-            state.tokens = (state.tokens + elapsed * plan.rate).min(burst);
-            state.last_ms = now_ms.max(state.last_ms);
+            let bucket = match method {
+                None => {
+                    state.plan.fill(plan.rate, plan.burst, now_ms);
+                    &mut state.plan
+                }
+                Some(m) => {
+                    let at = match state.methods.iter().position(|(id, _)| *id == (m.method, m.path)) {
+                        Some(i) => i,
+                        None => {
+                            state.methods.push(((m.method, m.path), Bucket { tokens: f64::from(m.burst), last_ms: now_ms }));
+                            state.methods.len() - 1
+                        }
+                    };
+                    let b = &mut state.methods[at].1;
+                    b.fill(m.rate, m.burst, now_ms);
+                    b
+                }
+            };
             if state.quota.period != period {
                 state.quota.period = period;
                 state.quota.used = 0;
             }
             if state.quota.used >= plan.quota.limit {
                 Err(Limited::QuotaExceeded)
-            } else if state.tokens < 1.0 {
+            } else if bucket.tokens < 1.0 {
                 Err(Limited::Throttled)
             } else {
-                state.tokens -= 1.0;
+                bucket.tokens -= 1.0;
                 state.quota.used += 1;
                 *state.quota.days.entry(now.date_naive()).or_insert(0) += 1;
                 Ok(())
@@ -229,6 +265,38 @@ mod tests {
         assert_eq!(l.check("k", &p, at(5)), Ok(()));
         assert_eq!(l.check("k", &p, at(5)), Err(Limited::QuotaExceeded));
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_method_s_own_throttle_is_used_instead_of_the_plan_s_and_the_quota_counts_both() {
+        let l = Limiter::open(None).unwrap();
+        let p = plan(10.0, 5, 8);
+        let export = MethodThrottle { method: "GET", path: "/export", rate: 1.0, burst: 2 };
+        assert_eq!(l.check_method("k", &p, Some(&export), at(0)), Ok(()));
+        assert_eq!(l.check_method("k", &p, Some(&export), at(0)), Ok(()));
+        assert_eq!(l.check_method("k", &p, Some(&export), at(0)), Err(Limited::Throttled), "the method's burst is 2");
+        for _ in 0..5 {
+            assert_eq!(l.check("k", &p, at(0)), Ok(()), "the plan's bucket is untouched by the method's");
+        }
+        assert_eq!(l.check("k", &p, at(0)), Err(Limited::Throttled));
+        assert_eq!(l.check_method("k", &p, Some(&export), at(999)), Err(Limited::Throttled));
+        assert_eq!(l.check_method("k", &p, Some(&export), at(1000)), Ok(()), "1/s");
+        assert_eq!(l.check_method("k", &p, Some(&export), at(5000)), Err(Limited::QuotaExceeded), "2 + 5 + 1 of 8, then the quota");
+    }
+
+    #[test]
+    fn requests_are_counted_per_utc_day_for_usage_reports() {
+        let l = Limiter::open(None).unwrap();
+        let p = plan(1000.0, 1000, 1000);
+        for ms in [0, 1, 86_399_999, 86_400_000, 3 * 86_400_000] {
+            l.check("k", &p, at(ms)).unwrap();
+        }
+        let day = |d: u32| NaiveDate::from_ymd_opt(2025, 4, d).unwrap();
+        assert_eq!(l.daily("k", day(1), day(30)), vec![(day(1), 3), (day(2), 1), (day(4), 1)]);
+        assert_eq!(l.daily("k", day(2), day(3)), vec![(day(2), 1)]);
+        assert!(l.daily("other", day(1), day(30)).is_empty());
+        l.forget("k");
+        assert!(l.daily("k", day(1), day(30)).is_empty());
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::event;
 use crate::limits::{self, Limiter};
 use crate::routes::{Entry, ROUTES, Route};
 use crate::sigv4::{Signed, Verifier};
-use common::domain::usage_plan;
+use common::domain::{method_throttle, usage_plan};
 
 /// API Gateway's payload limit.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -126,7 +126,8 @@ impl Gateway {
         let access_key = self.verifier.verify(&signed, self.clock.now())?;
         let api_key = self.api_key(&parts.headers)?;
         // After authentication, before the handler, as API Gateway orders them.
-        match self.limiter.check(&api_key.id, &usage_plan(api_key.plan), self.clock.now()) {
+        let method = method_throttle(api_key.plan, route.method.as_str(), route.path);
+        match self.limiter.check_method(&api_key.id, &usage_plan(api_key.plan), method.as_ref(), self.clock.now()) {
             Ok(()) => {}
             Err(limits::Limited::Throttled) => return Err(Refusal::TooManyRequests),
             Err(limits::Limited::QuotaExceeded) => return Err(Refusal::LimitExceeded),
