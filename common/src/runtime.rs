@@ -38,7 +38,18 @@ where
     F: FnOnce(Arc<App>, Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
-    dispatch_as(route, app, req, f, |r| r).await
+    dispatch_as(
+        route,
+        app,
+        req,
+        f,
+        |r| r,
+        |r, line| {
+            line.emit(http_body::Body::size_hint(r.body()).exact().unwrap_or(0));
+            r
+        },
+    )
+    .await
 }
 
 /// `dispatch` for streaming routes: the status and headers are decided before the first byte.
@@ -47,7 +58,73 @@ where
     F: FnOnce(Arc<App>, Request) -> Fut,
     Fut: Future<Output = Result<Response<StreamBody>, ApiError>>,
 {
-    dispatch_as(route, app, req, f, into_stream).await
+    dispatch_as(route, app, req, f, into_stream, |r, line| r.map(|body| emf_at_end(body, line))).await
+}
+
+/// The metrics line of a request, written once its response size is known.
+pub struct MetricsLine {
+    route: &'static str,
+    tenant: String,
+    status: u16,
+    latency_ms: f64,
+    request_id: String,
+    now_ms: i64,
+}
+
+impl MetricsLine {
+    fn emit(&self, bytes: u64) {
+        // EMF goes to stdout as its own line; CloudWatch Logs extracts the metrics.
+        println!("{}", crate::metrics::request_line(self.route, &self.tenant, self.status, self.latency_ms, bytes, &self.request_id, self.now_ms));
+    }
+}
+
+/// A streamed body that writes its metrics line when it is done with, with the bytes sent (a
+/// stream's size is known only then; an aborted download reports what went out); latency stays
+/// the time to the response's head.
+fn emf_at_end(body: StreamBody, line: MetricsLine) -> StreamBody {
+    use futures_util::TryStreamExt;
+    struct Pending {
+        line: MetricsLine,
+        sent: u64,
+    }
+    impl Drop for Pending {
+        fn drop(&mut self) {
+            self.line.emit(self.sent);
+        }
+    }
+    let mut pending = Pending { line, sent: 0 };
+    let frames = http_body_util::BodyStream::new(body).inspect_ok(move |frame| {
+        // The whole guard moves into the stream (not just its counter), so it drops with it.
+        let p = &mut pending;
+        if let Some(data) = frame.data_ref() {
+            p.sent += data.len() as u64;
+        }
+    });
+    http_body_util::StreamBody::new(frames).boxed_unsync()
+}
+
+/// `body`, counted as it streams: when the last byte is out, `then` runs with the bytes sent,
+/// before the stream ends, so that a Lambda is not frozen with it undone. A stream that fails
+/// mid-way never gets there.
+pub fn at_completion<F, Fut>(body: StreamBody, then: F) -> StreamBody
+where
+    F: FnOnce(u64) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    use futures_util::{StreamExt, TryStreamExt};
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = sent.clone();
+    let frames = http_body_util::BodyStream::new(body).inspect_ok(move |frame| {
+        if let Some(data) = frame.data_ref() {
+            counter.fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let end = futures_util::stream::once(async move {
+        then(sent.load(std::sync::atomic::Ordering::Relaxed)).await;
+        None
+    })
+    .filter_map(futures_util::future::ready);
+    http_body_util::StreamBody::new(frames.chain(end)).boxed_unsync()
 }
 
 async fn dispatch_as<B: http_body::Body, F, Fut>(
@@ -56,6 +133,7 @@ async fn dispatch_as<B: http_body::Body, F, Fut>(
     req: Request,
     f: F,
     problem: fn(Response<Body>) -> Response<B>,
+    metrics: fn(Response<B>, MetricsLine) -> Response<B>,
 ) -> Response<B>
 where
     F: FnOnce(Arc<App>, Request) -> Fut,
@@ -80,16 +158,18 @@ where
         };
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(status = response.status().as_u16(), latency_ms, "request completed");
-        if emf {
-            let tenant = crate::metrics::tenant().unwrap_or_else(|| "-".into());
-            let bytes = http_body::Body::size_hint(response.body()).exact().unwrap_or(0);
-            // EMF goes to stdout as its own line; CloudWatch Logs extracts the metrics.
-            println!(
-                "{}",
-                crate::metrics::request_line(route, &tenant, response.status().as_u16(), latency_ms, bytes, &request_id, clock.now().timestamp_millis())
-            );
+        if !emf {
+            return response;
         }
-        response
+        let line = MetricsLine {
+            route,
+            tenant: crate::metrics::tenant().unwrap_or_else(|| "-".into()),
+            status: response.status().as_u16(),
+            latency_ms,
+            request_id,
+            now_ms: clock.now().timestamp_millis(),
+        };
+        metrics(response, line)
     }
     .instrument(span);
     crate::metrics::scope(work).await
@@ -150,4 +230,38 @@ pub async fn run_streaming_lambda(handler: StreamHandler) -> Result<(), lambda_h
         async move { Ok::<_, Infallible>(handler(app, req).await) }
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use futures_util::stream;
+    use http_body_util::StreamBody as Frames;
+    use hyper::body::Frame;
+
+    use super::*;
+
+    fn body(chunks: Vec<Result<&'static [u8], std::io::Error>>) -> StreamBody {
+        Frames::new(stream::iter(chunks.into_iter().map(|c| c.map(|b| Frame::data(Bytes::from_static(b)))))).boxed_unsync()
+    }
+
+    #[tokio::test]
+    async fn completion_sees_every_byte_before_the_stream_ends() {
+        let seen = Arc::new(AtomicU64::new(u64::MAX));
+        let s = seen.clone();
+        let counted = at_completion(body(vec![Ok(b"%PDF-"), Ok(b""), Ok(b"1234567")]), move |n| async move { s.store(n, Ordering::SeqCst) });
+        let all = counted.collect().await.unwrap().to_bytes();
+        assert_eq!(&all[..], b"%PDF-1234567");
+        assert_eq!(seen.load(Ordering::SeqCst), 12);
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_fails_mid_way_never_completes() {
+        let seen = Arc::new(AtomicU64::new(u64::MAX));
+        let s = seen.clone();
+        let broken = at_completion(body(vec![Ok(b"abc"), Err(std::io::Error::other("storage gone"))]), move |n| async move { s.store(n, Ordering::SeqCst) });
+        assert!(broken.collect().await.is_err());
+        assert_eq!(seen.load(Ordering::SeqCst), u64::MAX);
+    }
 }

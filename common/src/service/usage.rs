@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use futures_util::{StreamExt, TryStreamExt};
-use http_body_util::{BodyExt, BodyStream, StreamBody as Frames};
 use serde::Serialize;
 
 use super::tenant_keys::keys;
@@ -32,25 +31,13 @@ pub async fn record(app: &App, tenant: &TenantId, delta: Metered) {
     }
 }
 
-/// `body`, counted as it streams: when the last byte is out, the tenant's metering gets the bytes
-/// plus `base` (an export, say) before the stream ends, so a Lambda is not frozen with the count
-/// still unwritten. A stream that fails mid-way counts nothing.
+/// `body`, with the tenant's metering getting its bytes plus `base` (an export, say) once the
+/// last byte is out. A stream that fails mid-way counts nothing.
 pub fn metered_stream(app: Arc<App>, tenant: TenantId, body: StreamBody, base: Metered) -> StreamBody {
-    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let counter = sent.clone();
-    let frames = BodyStream::new(body).inspect_ok(move |frame| {
-        if let Some(data) = frame.data_ref() {
-            counter.fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        }
-    });
-    let finish = futures_util::stream::once(async move {
-        let bytes = sent.load(std::sync::atomic::Ordering::Relaxed);
+    crate::runtime::at_completion(body, move |bytes| async move {
         tracing::info!(bytes, "stream completed");
         record(&app, &tenant, Metered { bytes_streamed: bytes, ..base }).await;
-        None
     })
-    .filter_map(futures_util::future::ready);
-    Frames::new(frames.chain(finish)).boxed_unsync()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
