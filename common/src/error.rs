@@ -170,4 +170,13 @@ mod tests {
             assert_eq!(r.headers().contains_key("retry-after"), unavailable);
         }
     }
+
+    #[test]
+    fn an_account_limit_says_what_it_is_and_not_to_retry() {
+        let r = ApiError::LimitReached("10,000 API keys".into()).into_response("req-3");
+        assert_eq!(r.status(), 503);
+        assert!(!r.headers().contains_key("retry-after"), "retrying will not help");
+        let j = body_json(&r);
+        assert_eq!((j["type"].as_str(), j["detail"].as_str()), (Some("urn:seikyu:problem:limit-reached"), Some("10,000 API keys")));
+    }
 }

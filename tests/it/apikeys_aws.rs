@@ -389,3 +389,45 @@ async fn a_tenant_s_key_lives_and_dies_with_the_tenant_on_aws() {
     assert!(keys.client().get_api_key().api_key(new_key.as_str()).send().await.is_err(), "offboarding deletes the key");
     assert_eq!(app.stores.principals.get_api_key(&new_key).await.unwrap(), None);
 }
+
+/// A tenant's report on AWS: requests per day from GetUsage of every plan (its key moved from
+/// basic to standard in the range), and the quota from its current plan's latest day.
+#[tokio::test]
+async fn a_usage_report_adds_up_getusage_across_the_plans_a_key_was_on() {
+    let s = stub(|r| {
+        let key = r.query.get("keyId").cloned().unwrap_or_default();
+        let start = r.query.get("startDate").cloned().unwrap_or_default();
+        let days = match (r.path.as_str(), start.as_str()) {
+            ("/usageplans/pl0basic1/usage", "2025-03-30") => "[[120,9880],[0,10000],[4312,5688]]",
+            ("/usageplans/pl0stand2/usage", "2025-03-30") => "[[0,100000],[0,100000],[50,99950]]",
+            ("/usageplans/pl0stand2/usage", "2025-04-01") => "[[50,99950]]",
+            _ => return (200, vec![], r#"{"values":{}}"#.to_owned()),
+        };
+        (200, vec![], format!(r#"{{"startDate":"{start}","endDate":"2025-04-01","values":{{"{key}":{days}}}}}"#))
+    })
+    .await;
+    let store = seikyu_tests::fixtures::embedded_store().await;
+    seikyu_tests::fixtures::seed(&store.stores).await;
+    let app = common::App {
+        stores: store.stores.clone(),
+        clock: Arc::new(common::clock::ManualClock::new(seikyu_tests::fixtures::t0())),
+        ids: Arc::new(common::clock::SequentialIds::default()),
+        renderer: None,
+        keys: Some(Arc::new(ApiGatewayKeys::new(s.keys.client().clone(), s.keys.plans().clone(), "seikyu"))),
+    };
+    let op = common::caller::Caller {
+        principal: common::store::PrincipalArn::parse(seikyu_tests::fixtures::who::OPERATOR_ARN).unwrap(),
+        owner: common::store::Owner::Operator,
+        api_key_id: None,
+    };
+    let report = common::service::usage::tenant_report(&app, &op, &tenant_id(1), date("2025-03-30"), date("2025-04-01")).await.unwrap();
+    let requests: Vec<u64> = report.days.iter().map(|d| d.counts.requests).collect();
+    assert_eq!(requests, [120, 0, 4362]);
+    assert_eq!(report.totals.requests, 4482);
+    let quota = report.quota.unwrap();
+    assert_eq!((quota.limit, quota.used, quota.remaining), (100_000, 50, 99_950));
+    // Every plan was asked about the tenant's key, and nothing else.
+    let asked: Vec<(String, Option<String>)> = s.seen().into_iter().map(|r| (r.path, r.query.get("keyId").cloned())).collect();
+    assert_eq!(asked.len(), 4, "{asked:?}");
+    assert!(asked.iter().all(|(_, k)| k.as_deref() == Some(seikyu_tests::fixtures::who::TENANT_A_KEY)), "{asked:?}");
+}

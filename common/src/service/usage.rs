@@ -178,7 +178,13 @@ pub async fn tenant_report(app: &App, caller: &Caller, tenant_id: &TenantId, fro
         None => (BTreeMap::new(), None),
         Some(key) => {
             let keys = keys(app)?;
-            let requests = requests_by_day(&keys.usage(tenant.plan_tier, Some(key), from, to).await?, key);
+            // API Gateway counts per plan: a key moved between tiers in the range has days on both.
+            let mut requests: BTreeMap<NaiveDate, u64> = BTreeMap::new();
+            for tier in PlanTier::ALL {
+                for (day, d) in requests_by_day(&keys.usage(tier, Some(key), from, to).await?, key) {
+                    *requests.entry(day).or_default() += d.used;
+                }
+            }
             let today = app.clock.now().date_naive();
             let (start, end) = quota_period(plan.quota.period, today);
             let current = requests_by_day(&keys.usage(tenant.plan_tier, Some(key), start, today).await?, key);
@@ -194,7 +200,7 @@ pub async fn tenant_report(app: &App, caller: &Caller, tenant_id: &TenantId, fro
     let mut day = from;
     while day <= to {
         let mut counts = Counts::default();
-        counts.add(requests.get(&day).map_or(0, |d| d.used), &metered.get(&day).copied().unwrap_or_default());
+        counts.add(requests.get(&day).copied().unwrap_or(0), &metered.get(&day).copied().unwrap_or_default());
         totals.add(counts.requests, &Metered { bytes_streamed: counts.bytes_streamed, invoices_rendered: counts.invoices_rendered, exports: counts.exports });
         days.push(Day { date: day, counts });
         day += Duration::days(1);
@@ -222,10 +228,11 @@ pub async fn all_tenants(app: &App, caller: &Caller, period: BillingPeriod, from
     caller.require_operator()?;
     let Page { items: tenants, next_cursor } = app.stores.tenants.list_tenants(page).await?;
     let keys = keys(app)?;
-    // One call per tier covers every key on it.
+    // One call per plan covers every key on it; every plan, since a key moved between tiers
+    // this month has counts on both.
     let mut by_tier = Vec::new();
-    for tier in PlanTier::ALL {
-        if tenants.iter().any(|t| t.plan_tier == tier && t.api_key_id.is_some()) {
+    if tenants.iter().any(|t| t.api_key_id.is_some()) {
+        for tier in PlanTier::ALL {
             by_tier.push((tier, keys.usage(tier, None, from, to).await?));
         }
     }
