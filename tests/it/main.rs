@@ -3,6 +3,7 @@
 
 mod apikeys;
 mod apikeys_aws;
+mod apikeys_recorded;
 mod clients;
 mod conformance;
 mod downloads;
