@@ -42,6 +42,7 @@ pub struct Caller {
 
 const UNKNOWN_PRINCIPAL: &str = "The signing principal is not registered with this service.";
 const KEY_MISMATCH: &str = "The API key does not belong to the signing principal's tenant.";
+const KEY_DISABLED: &str = "The API key is disabled: its tenant is suspended.";
 
 impl Caller {
     pub fn role(&self) -> Role {
@@ -88,8 +89,12 @@ pub async fn resolve(principals: &dyn PrincipalStore, identity: &Identity) -> Re
         Some(raw) => {
             let id = ApiKeyId::parse(raw).map_err(|_| forbidden(KEY_MISMATCH))?;
             let key = principals.get_api_key(&id).await?.ok_or_else(|| forbidden(KEY_MISMATCH))?;
-            if !key.enabled || key.owner != principal.owner {
+            if key.owner != principal.owner {
                 return Err(forbidden(KEY_MISMATCH));
+            }
+            // API Gateway refuses a disabled key first; this holds wherever it did not.
+            if !key.enabled {
+                return Err(forbidden(KEY_DISABLED));
             }
             Some(id)
         }

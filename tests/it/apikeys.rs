@@ -35,8 +35,12 @@ fn registry(s: &Seeded, key: &str) -> Option<(String, bool)> {
 
 /// What the backend says when tenant A's principal signs with `key`.
 async fn tenant_a_with(s: &Seeded, key: &str) -> u16 {
+    answer_to_a_with(s, key).await.status
+}
+
+async fn answer_to_a_with(s: &Seeded, key: &str) -> Answer {
     let path = format!("/v1/tenants/{}", tenant_id(1));
-    run(s, "get-tenant", Event::new("GET", "/v1/tenants/{tenantId}", &path).caller(who::TENANT_A_ARN, Some(key))).await.status
+    run(s, "get-tenant", Event::new("GET", "/v1/tenants/{tenantId}", &path).caller(who::TENANT_A_ARN, Some(key))).await
 }
 
 #[tokio::test]
@@ -73,7 +77,8 @@ async fn a_tier_change_moves_the_key_and_suspension_disables_it_until_reactivate
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(registry(&s, who::TENANT_A_KEY), Some(("premium".into(), false)), "API Gateway would now answer 403");
     // And the backend refuses the key too, whoever let it through.
-    assert_eq!(tenant_a_with(&s, who::TENANT_A_KEY).await, 403);
+    let refused = answer_to_a_with(&s, who::TENANT_A_KEY).await;
+    assert_eq!((refused.status, refused.body["detail"].as_str()), (403, Some("The API key is disabled: its tenant is suspended.")));
     // Tenant B (same tier before the change) is untouched.
     assert_eq!(registry(&s, who::TENANT_B_KEY), Some(("standard".into(), true)));
 
