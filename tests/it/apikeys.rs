@@ -101,6 +101,10 @@ async fn offboarding_deletes_the_key_and_is_final() {
     let back = patch(&s, id.as_str(), json!({ "status": "active" })).await;
     assert_eq!((back.status, back.body["type"].as_str()), (409, Some("urn:seikyu:problem:conflict")));
     assert_eq!(rotate(&s, id.as_str(), as_operator).await.status, 409);
+    // Its usage report has no key and no quota left to show; its metering stays.
+    let usage = run(&s, "get-tenant-usage", as_operator(Event::new("GET", "/v1/tenants/{tenantId}/usage", &format!("/v1/tenants/{id}/usage")))).await;
+    assert_eq!(usage.status, 200, "{}", usage.body);
+    assert!(usage.body.get("apiKeyId").is_none() && usage.body["quota"].is_null(), "{}", usage.body);
     // Another change of an offboarded tenant's record is still allowed.
     assert_eq!(patch(&s, id.as_str(), json!({ "name": "しまね商事（旧）" })).await.status, 200);
 }
