@@ -9,6 +9,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
+use super::contracts::parse_date;
 use super::tenant_keys::keys;
 use crate::apikeys::{DayUsage, MAX_USAGE_DAYS, PlanUsage};
 use crate::app::App;
@@ -119,20 +120,12 @@ pub struct UsagePage {
     pub next_cursor: Option<String>,
 }
 
-fn date(raw: &str) -> Result<NaiveDate, String> {
-    let err = || "must be a date as YYYY-MM-DD".to_string();
-    if raw.len() != 10 {
-        return Err(err());
-    }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| err())
-}
-
 /// `from` and `to` of a tenant report: dates, UTC, `from ≤ to ≤ today`, at most 90 days (what
 /// API Gateway keeps); by default this month so far.
 pub fn report_range(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let mut v = Validator::new();
-    let to = v.check_opt("query.to", to, date).flatten().unwrap_or(today);
-    let from = v.check_opt("query.from", from, date).flatten().unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    let to = v.check_opt("query.to", to, parse_date).flatten().unwrap_or(today);
+    let from = v.check_opt("query.from", from, parse_date).flatten().unwrap_or_else(|| to.with_day(1).unwrap_or(to));
     v.finish()?;
     let mut v = Validator::new();
     if to > today {
