@@ -65,19 +65,29 @@ impl Validator {
     }
 }
 
-/// Free text as people type it: trimmed, 1..=max characters (not bytes), no control characters
-/// except newlines and tabs when `multiline`.
-pub fn text(raw: &str, max: usize, multiline: bool) -> Result<String, String> {
-    let s = raw.trim();
+/// Free text as people type it: trimmed, 1..=`max` characters (not bytes), at most `lines` lines.
+/// Line breaks are stored as LF whichever way they were sent (CRLF, CR), so the PDF, the CSV and
+/// Redmine show the same lines. With `lines == 1` the text must be a single line: no line breaks,
+/// no tabs. Other control characters are never accepted.
+pub fn text(raw: &str, max: usize, lines: usize) -> Result<String, String> {
+    let normalised = raw.replace("\r\n", "\n").replace('\r', "\n");
+    let s = normalised.trim();
     if s.is_empty() {
         return Err("must not be empty".into());
+    }
+    if lines <= 1 && s.contains(['\n', '\t']) {
+        return Err("must be a single line: remove line breaks and tabs".into());
     }
     let n = s.chars().count();
     if n > max {
         return Err(format!("must be at most {max} characters (got {n})"));
     }
-    if s.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) {
-        return Err("must not contain control characters".into());
+    let got = s.lines().count();
+    if got > lines {
+        return Err(format!("must be at most {lines} lines (got {got})"));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err("must not contain control characters (such as NUL or ESC)".into());
     }
     Ok(s.to_owned())
 }
@@ -89,17 +99,27 @@ mod tests {
     #[test]
     fn text_counts_characters_not_bytes() {
         let s = "請".repeat(10);
-        assert_eq!(text(&s, 10, false), Ok(s.clone()));
-        assert!(text(&format!("{s}x"), 10, false).unwrap_err().contains("at most 10"));
+        assert_eq!(text(&s, 10, 1), Ok(s.clone()));
+        assert!(text(&format!("{s}x"), 10, 1).unwrap_err().contains("at most 10"));
     }
 
     #[test]
     fn text_trims_and_rejects_blank_and_controls() {
-        assert_eq!(text("  株式会社  ", 10, false), Ok("株式会社".into()));
-        assert!(text("   ", 10, false).is_err());
-        assert!(text("a\u{0}b", 10, false).is_err());
-        assert!(text("a\nb", 10, false).is_err());
-        assert_eq!(text("a\nb", 10, true), Ok("a\nb".into()));
+        assert_eq!(text("  株式会社  ", 10, 1), Ok("株式会社".into()));
+        assert!(text("   ", 10, 1).is_err());
+        assert!(text("a\u{0}b", 10, 3).unwrap_err().contains("control characters"));
+        assert_eq!(text("a\u{1b}b", 10, 1), Err("must not contain control characters (such as NUL or ESC)".into()));
+        for broken in ["a\nb", "a\r\nb", "a\tb"] {
+            assert_eq!(text(broken, 10, 1), Err("must be a single line: remove line breaks and tabs".into()), "{broken:?}");
+        }
+        assert_eq!(text("a\nb", 10, 2), Ok("a\nb".into()));
+    }
+
+    #[test]
+    fn line_breaks_are_stored_as_lf_and_counted() {
+        assert_eq!(text("x\r\ny\rz", 10, 3), Ok("x\ny\nz".into()));
+        assert_eq!(text("x\r\ny\rz", 10, 2), Err("must be at most 2 lines (got 3)".into()));
+        assert_eq!(text("\r\n x \r\n", 10, 1), Ok("x".into()), "surrounding breaks are trimmed");
     }
 
     #[test]

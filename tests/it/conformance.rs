@@ -211,7 +211,7 @@ pub async fn objects_put_get_range_head_delete(f: StoreFixture) {
     let s = &f.stores;
     let key = ObjectKey::new(&tenant_id(1), "invoices/INV-2025-000001.pdf").unwrap();
     let data = sample(300_000);
-    let put = s.objects.put_object(&key, data.clone(), "application/pdf").await.unwrap();
+    let put = s.objects.create_object(&key, data.clone(), "application/pdf").await.unwrap();
     assert_eq!(put.size, 300_000);
     let head = s.objects.head_object(&key).await.unwrap().expect("head");
     assert_eq!((head.size, head.content_type.as_str()), (300_000, "application/pdf"));
@@ -238,11 +238,38 @@ pub async fn objects_put_get_range_head_delete(f: StoreFixture) {
     assert!(s.objects.get_object(&key, None).await.unwrap().is_none());
 }
 
+/// A stored object is never replaced; a copy places exactly the bytes that were checked.
+pub async fn objects_are_never_replaced_and_copies_are_conditional(f: StoreFixture) {
+    let s = &f.stores;
+    let key = ObjectKey::new(&tenant_id(1), "invoices/INV-2025-000009.pdf").unwrap();
+    s.objects.create_object(&key, sample(1000), "application/pdf").await.unwrap();
+    assert!(matches!(s.objects.create_object(&key, sample(999), "application/pdf").await, Err(StoreError::AlreadyExists)), "{}", f.adapter);
+    assert_eq!(read_all(s.objects.get_object(&key, None).await.unwrap().unwrap()).await, sample(1000).to_vec(), "the first bytes stay");
+
+    let staged = ObjectKey::new(&tenant_id(1), "uploads/INV-2025-000010.pdf").unwrap();
+    let url = s.objects.presign_put(&staged, "application/pdf", 500, Duration::from_secs(300)).await.unwrap();
+    let put = http_client::send("PUT", &url, &[("content-type", "application/pdf")], sample(500)).await;
+    assert_eq!(put.status, 200);
+    let checked = s.objects.head_object(&staged).await.unwrap().expect("staged").etag;
+    let target = ObjectKey::new(&tenant_id(1), "invoices/INV-2025-000010.pdf").unwrap();
+    let stale = s.objects.copy_object(&staged, &target, "\"not-the-checked-bytes\"").await;
+    assert!(matches!(stale, Err(StoreError::VersionMismatch)), "{}: {stale:?}", f.adapter);
+    assert!(s.objects.head_object(&target).await.unwrap().is_none(), "nothing placed");
+    let copied = s.objects.copy_object(&staged, &target, &checked).await.unwrap();
+    assert_eq!(copied.size, 500);
+    // The staging key can be written again; the copy cannot be replaced.
+    let put = http_client::send("PUT", &url, &[("content-type", "application/pdf")], sample(501).slice(1..)).await;
+    assert_eq!(put.status, 200);
+    let replaced = s.objects.head_object(&staged).await.unwrap().unwrap().etag;
+    assert!(matches!(s.objects.copy_object(&staged, &target, &replaced).await, Err(StoreError::AlreadyExists)), "{}", f.adapter);
+    assert_eq!(read_all(s.objects.get_object(&target, None).await.unwrap().unwrap()).await, sample(500).to_vec());
+}
+
 pub async fn presigned_urls_work_over_http(f: StoreFixture) {
     let s = &f.stores;
     let key = ObjectKey::new(&tenant_id(1), "uploads/external.pdf").unwrap();
     let data = sample(70_000);
-    s.objects.put_object(&key, data.clone(), "application/pdf").await.unwrap();
+    s.objects.create_object(&key, data.clone(), "application/pdf").await.unwrap();
     let url = s.objects.presign_get(&key, Duration::from_secs(300)).await.unwrap();
     let got = http_client::send("GET", &url, &[], Bytes::new()).await;
     assert_eq!(got.status, 200, "{}", String::from_utf8_lossy(&got.body));
@@ -271,8 +298,8 @@ async fn embedded_presigned_urls_are_verified() {
     let f = seikyu_tests::fixtures::embedded_store_with(clock.clone()).await;
     let s = &f.stores;
     let (key, other) = (ObjectKey::new(&tenant_id(1), "a.pdf").unwrap(), ObjectKey::new(&tenant_id(2), "a.pdf").unwrap());
-    s.objects.put_object(&key, sample(10), "application/pdf").await.unwrap();
-    s.objects.put_object(&other, sample(10), "application/pdf").await.unwrap();
+    s.objects.create_object(&key, sample(10), "application/pdf").await.unwrap();
+    s.objects.create_object(&other, sample(10), "application/pdf").await.unwrap();
     let url = s.objects.presign_get(&key, Duration::from_secs(60)).await.unwrap();
     let status = |u: String| async move { http_client::send("GET", &u, &[], Bytes::new()).await.status };
     assert_eq!(status(url.clone()).await, 200);
@@ -300,9 +327,9 @@ pub async fn billings_create_replace_and_list_by_period(f: StoreFixture) {
     s.billings.create_billing(&billing(&b, "2025-02", 99, BillingStatus::Issued)).await.unwrap();
     let first = billing(&a, "2024-12", 1, BillingStatus::Draft);
     assert!(matches!(s.billings.create_billing(&first).await, Err(StoreError::AlreadyExists)));
-    let mut next = first.clone();
-    next.content.notes = Some("更新".into());
-    next.version = 2;
+    let mut notes = first.content().clone();
+    notes.notes = Some("更新".into());
+    let next = common::domain::lifecycle::revise(&first, notes, first.created_at).unwrap();
     assert!(matches!(s.billings.replace_billing(&next, 5).await, Err(StoreError::VersionMismatch)));
     s.billings.replace_billing(&next, 1).await.unwrap();
     assert_eq!(s.billings.get_billing(&a, &first.billing_id).await.unwrap(), Some(next));
@@ -318,7 +345,7 @@ pub async fn billings_create_replace_and_list_by_period(f: StoreFixture) {
     loop {
         let page = s.billings.list_billings(&a, &filter, &PageRequest { limit: 2, cursor: cursor.clone() }).await.unwrap();
         pages += 1;
-        seen.extend(page.items.iter().map(|b| (b.period.to_string(), b.status)));
+        seen.extend(page.items.iter().map(|b| (b.period.to_string(), b.status())));
         match page.next_cursor {
             Some(c) => cursor = Some(c),
             None => break,
@@ -460,6 +487,7 @@ macro_rules! suite {
                 purge_removes_one_tenant_only,
                 oversized_items_are_refused,
                 objects_put_get_range_head_delete,
+                objects_are_never_replaced_and_copies_are_conditional,
                 presigned_urls_work_over_http,
                 billings_create_replace_and_list_by_period,
                 idempotency_keys_claim_replay_and_refuse,
@@ -496,7 +524,7 @@ async fn embedded_store_survives_a_restart() {
         let s = store.stores();
         s.tenants.create_tenant(&tenant(&tenant_id(1), "A")).await.unwrap();
         s.contracts.create_contract(&contract(&tenant_id(1), "C-1", ContractStatus::Active)).await.unwrap();
-        s.objects.put_object(&key, sample(1000), "application/pdf").await.unwrap();
+        s.objects.create_object(&key, sample(1000), "application/pdf").await.unwrap();
     }
     let store = EmbeddedStore::open(dir.path(), options(), clock).unwrap();
     let s = store.stores();

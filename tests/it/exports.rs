@@ -39,15 +39,19 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 
 async fn with_tricky_records(s: &Seeded) {
     let line = |d: &str, q, p, c| BillingLine { description: d.into(), quantity: q, unit_price: Yen::new(p).unwrap(), tax_category: c };
-    let mut b = billing(&tenant_id(1), "2025-05", 50, BillingStatus::Issued);
-    b.content.lines = vec![
+    let draft = seikyu_tests::fixtures::draft(&tenant_id(1), "2025-05", 50);
+    let mut content = draft.content().clone();
+    content.lines = vec![
         line("請求書, カンマ入り", 1, 1000, TaxCategory::Standard),
         line("\"引用\" 付きの品名", 2, 500, TaxCategory::Reduced),
         line("=HYPERLINK(\"http://x\")", 1, 100, TaxCategory::Standard),
         line("@SUM(A1) と -1 と +1", 1, -200, TaxCategory::Standard),
         line("お茶🍵", 3, 108, TaxCategory::Reduced),
     ];
-    b.content.notes = Some("1行目\r\n2行目".into());
+    content.notes = Some("1行目\r\n2行目".into());
+    let draft = seikyu_tests::fixtures::draft_with(&tenant_id(1), draft.billing_id.clone(), content);
+    let number = common::domain::InvoiceNumber::parse("FIX-2025-000051").unwrap();
+    let (_, b) = seikyu_tests::fixtures::walk(&draft, BillingStatus::Issued, number, common::domain::PdfInfo { sha256: "0".repeat(64), size: 0 });
     s.app.stores.billings.create_billing(&b).await.unwrap();
 }
 
@@ -90,7 +94,7 @@ async fn utf8_and_cp932() {
     let plain = run(&s, "export-billings", as_operator(export(&[("from", "2025-05"), ("encoding", "utf8")]))).await;
     assert_ne!(&plain.raw[..3], b"\xEF\xBB\xBF");
     let sjis = run(&s, "export-billings", as_operator(export(&[("from", "2025-05"), ("encoding", "cp932")]))).await;
-    assert_eq!(sjis.header("content-type"), Some("text/csv; charset=Shift_JIS; header=present"));
+    assert_eq!(sjis.header("content-type"), Some("text/csv; charset=Windows-31J; header=present"));
     let (decoded, _, had_errors) = encoding_rs::SHIFT_JIS.decode(&sjis.raw);
     assert!(!had_errors);
     let expected = std::str::from_utf8(&plain.raw).unwrap().replace('🍵', "〓");

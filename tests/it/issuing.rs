@@ -65,13 +65,13 @@ pub async fn issue_once_and_again(f: StoreFixture) {
     let (inv, fresh) = invoices::issue(&app, &operator(), &tenant_id(1), &ids[0]).await.unwrap();
     assert!(fresh);
     assert_eq!(inv.invoice_number.as_str(), "INV-2025-000001");
-    assert_eq!(inv.status, InvoiceStatus::Issued);
+    assert_eq!(inv.status(), InvoiceStatus::Issued);
     assert_eq!(inv.issuer.registration_number.as_str(), "T8700110005901");
     assert_eq!(inv.recipient.company_name, "A株式会社");
-    let pdf = inv.pdf.clone().expect("pdf info");
+    let pdf = inv.pdf().clone().expect("pdf info");
     assert_eq!(pdf_sha(&app, &inv).await, pdf.sha256, "the recorded hash is the stored object's");
     let billing = app.stores.billings.get_billing(&tenant_id(1), &ids[0]).await.unwrap().unwrap();
-    assert_eq!((billing.status, billing.invoice_number.clone()), (BillingStatus::Issued, Some(inv.invoice_number.clone())));
+    assert_eq!((billing.status(), billing.invoice_number().cloned()), (BillingStatus::Issued, Some(inv.invoice_number.clone())));
     let (again, fresh) = invoices::issue(&app, &operator(), &tenant_id(1), &ids[0]).await.unwrap();
     assert!(!fresh);
     assert_eq!(again, inv, "issuing twice returns the same invoice");
@@ -106,13 +106,13 @@ pub async fn a_failure_after_numbering_is_completed_by_a_retry(f: StoreFixture) 
     let err = invoices::issue(&app, &operator(), &tenant_id(1), &ids[0]).await.unwrap_err();
     assert!(matches!(err, ApiError::Unavailable(_)), "{err:?}");
     let billing = app.stores.billings.get_billing(&tenant_id(1), &ids[0]).await.unwrap().unwrap();
-    assert_eq!(billing.status, BillingStatus::Draft, "not issued without its PDF");
-    let number = billing.invoice_number.expect("the number is bound to the record");
+    assert_eq!(billing.status(), BillingStatus::Issuing, "not issued without its PDF");
+    let number = billing.invoice_number().cloned().expect("the number is bound to the record");
     let pending = app.stores.invoices.get_invoice(&tenant_id(1), &number).await.unwrap().unwrap();
-    assert_eq!(pending.status, InvoiceStatus::Rendering);
+    assert_eq!(pending.status(), InvoiceStatus::Rendering);
     let (done, _) = invoices::issue(&app, &operator(), &tenant_id(1), &ids[0]).await.unwrap();
     assert_eq!(done.invoice_number, number, "the retry keeps the number");
-    assert_eq!(done.status, InvoiceStatus::Issued);
+    assert_eq!(done.status(), InvoiceStatus::Issued);
     let (next, _) = invoices::issue(&app, &operator(), &tenant_id(1), &ids[1]).await.unwrap();
     assert_eq!(next.invoice_number.seq(), number.seq() + 1, "no gap");
 }
@@ -121,10 +121,10 @@ pub async fn a_failure_after_rendering_is_completed_by_a_retry(f: StoreFixture) 
     let (mut app, ids) = ready(f.stores.clone(), 2).await;
     app.stores.invoices = Arc::new(FailingFinish { inner: f.stores.invoices.clone(), failures_left: AtomicUsize::new(1) });
     assert!(invoices::issue(&app, &operator(), &tenant_id(1), &ids[0]).await.is_err());
-    let number = app.stores.billings.get_billing(&tenant_id(1), &ids[0]).await.unwrap().unwrap().invoice_number.expect("numbered");
+    let number = app.stores.billings.get_billing(&tenant_id(1), &ids[0]).await.unwrap().unwrap().invoice_number().cloned().expect("numbered");
     let (done, _) = invoices::issue(&app, &operator(), &tenant_id(1), &ids[0]).await.unwrap();
-    assert_eq!((done.invoice_number.clone(), done.status), (number.clone(), InvoiceStatus::Issued));
-    assert_eq!(pdf_sha(&app, &done).await, done.pdf.clone().unwrap().sha256, "the re-rendered PDF is byte-identical");
+    assert_eq!((done.invoice_number.clone(), done.status()), (number.clone(), InvoiceStatus::Issued));
+    assert_eq!(pdf_sha(&app, &done).await, done.pdf().clone().unwrap().sha256, "the re-rendered PDF is byte-identical");
     let (next, _) = invoices::issue(&app, &operator(), &tenant_id(1), &ids[1]).await.unwrap();
     assert_eq!(next.invoice_number.seq(), number.seq() + 1);
 }
@@ -135,17 +135,17 @@ pub async fn void_and_paid(f: StoreFixture) {
     let (a, _) = invoices::issue(&app, &operator(), &t, &ids[0]).await.unwrap();
     let (b, _) = invoices::issue(&app, &operator(), &t, &ids[1]).await.unwrap();
     let voided = invoices::void(&app, &operator(), &t, &a.invoice_number, VoidInput { reason: "金額訂正のため".into() }).await.unwrap();
-    assert_eq!((voided.status, voided.void_reason.as_deref()), (InvoiceStatus::Void, Some("金額訂正のため")));
-    assert_eq!(app.stores.billings.get_billing(&t, &ids[0]).await.unwrap().unwrap().status, BillingStatus::Void);
+    assert_eq!((voided.status(), voided.void_reason().as_deref()), (InvoiceStatus::Void, Some("金額訂正のため")));
+    assert_eq!(app.stores.billings.get_billing(&t, &ids[0]).await.unwrap().unwrap().status(), BillingStatus::Void);
     assert!(matches!(invoices::void(&app, &operator(), &t, &a.invoice_number, VoidInput { reason: "again".into() }).await, Err(ApiError::Conflict(_))));
     assert!(matches!(invoices::void(&app, &operator(), &t, &b.invoice_number, VoidInput { reason: " ".into() }).await, Err(ApiError::Validation(_))));
-    let paid = invoices::mark_paid(&app, &operator(), &t, &ids[1]).await.unwrap();
-    assert_eq!(paid.status, BillingStatus::Paid);
+    let paid = invoices::mark_paid(&app, &operator(), &t, &ids[1], Default::default()).await.unwrap();
+    assert_eq!(paid.status(), BillingStatus::Paid);
     assert!(
         matches!(invoices::void(&app, &operator(), &t, &b.invoice_number, VoidInput { reason: "late".into() }).await, Err(ApiError::Conflict(_))),
         "paid invoices are not voided"
     );
-    assert!(matches!(invoices::mark_paid(&app, &operator(), &t, &ids[2]).await, Err(ApiError::Conflict(_))), "a draft cannot be paid");
+    assert!(matches!(invoices::mark_paid(&app, &operator(), &t, &ids[2], Default::default()).await, Err(ApiError::Conflict(_))), "a draft cannot be paid");
     // The voided invoice keeps its number; the next one continues after the highest.
     let (c, _) = invoices::issue(&app, &operator(), &t, &ids[2]).await.unwrap();
     assert_eq!(c.invoice_number.seq(), 3);

@@ -49,11 +49,14 @@ pub async fn upload_check_and_issue(f: StoreFixture) {
     app.stores.billings.create_billing(&draft).await.unwrap();
     let (inv, fresh) = invoices::issue_external(&app, &operator(), &tenant_id(1), &draft.billing_id).await.unwrap();
     assert!(fresh);
-    assert_eq!((inv.status, inv.pdf_source), (InvoiceStatus::Rendering, PdfSource::External));
-    let (again, _) = invoices::issue(&app, &operator(), &tenant_id(1), &draft.billing_id).await.unwrap();
-    assert_eq!(again.status, InvoiceStatus::Rendering, "issuing again does not render over an external PDF");
+    assert_eq!((inv.status(), inv.pdf_source), (InvoiceStatus::AwaitingUpload, PdfSource::External));
+    let again = invoices::issue(&app, &operator(), &tenant_id(1), &draft.billing_id).await;
+    assert!(matches!(&again, Err(ApiError::Conflict(m)) if m.contains("upload")), "issuing again does not render over an external PDF: {again:?}");
+    let (same, fresh) = invoices::issue_external(&app, &operator(), &tenant_id(1), &draft.billing_id).await.unwrap();
+    assert_eq!((same.invoice_number.clone(), fresh), (inv.invoice_number.clone(), false), "numbering again keeps the number");
     assert!(matches!(invoices::get(&app, &tenant_a(), &tenant_id(1), &inv.invoice_number).await, Err(ApiError::NotFound)), "tenants do not see it yet");
-    let key = invoices::pdf_key(&inv).unwrap();
+    let key = uploads::upload_key(&inv).unwrap();
+    let final_key = invoices::pdf_key(&inv).unwrap();
 
     // Not a PDF: refused field by field, and deleted.
     assert_eq!(put(&app, &inv.invoice_number, b"<html>not a pdf</html>").await, 200);
@@ -76,13 +79,14 @@ pub async fn upload_check_and_issue(f: StoreFixture) {
     // The real thing.
     assert_eq!(put(&app, &inv.invoice_number, &pdf).await, 200);
     let issued = uploads::complete(&app, &operator(), &tenant_id(1), &inv.invoice_number, UploadComplete { sha256: sha(&pdf) }).await.unwrap();
-    assert_eq!(issued.status, InvoiceStatus::Issued);
-    assert_eq!(issued.pdf.as_ref().map(|p| (p.sha256.clone(), p.size)), Some((sha(&pdf), pdf.len() as u64)));
+    assert_eq!(issued.status(), InvoiceStatus::Issued);
+    assert_eq!(issued.pdf().as_ref().map(|p| (p.sha256.clone(), p.size)), Some((sha(&pdf), pdf.len() as u64)));
     let (seen, _, _) = invoices::pdf_of(&app, &tenant_a(), &tenant_id(1), &inv.invoice_number).await.unwrap();
     assert_eq!(seen.invoice_number, inv.invoice_number);
-    let url = app.stores.objects.presign_get(&key, Duration::from_secs(60)).await.unwrap();
+    assert!(app.stores.objects.head_object(&key).await.unwrap().is_none(), "{}: the checked upload is moved, not left", f.adapter);
+    let url = app.stores.objects.presign_get(&final_key, Duration::from_secs(60)).await.unwrap();
     assert_eq!(send("GET", &url, &[], Bytes::new()).await.body, pdf);
-    assert_eq!(app.stores.billings.get_billing(&tenant_id(1), &draft.billing_id).await.unwrap().unwrap().status, BillingStatus::Issued);
+    assert_eq!(app.stores.billings.get_billing(&tenant_id(1), &draft.billing_id).await.unwrap().unwrap().status(), BillingStatus::Issued);
     // Issued: no more uploads.
     assert!(matches!(
         uploads::upload_url(&app, &operator(), &tenant_id(1), &inv.invoice_number, UploadRequest { content_length: 10 }).await,

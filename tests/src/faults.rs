@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use common::domain::{BillingPeriod, BillingRecord, Invoice, InvoiceNumber, IssuerSettings, TenantId};
+use common::domain::{BillingRecord, Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
 use common::store::{ByteRange, InvoiceStore, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, Page, PageRequest, StoreError};
 
 /// Fails the next `n` object writes.
@@ -24,11 +24,17 @@ fn take(counter: &AtomicUsize) -> bool {
 
 #[async_trait]
 impl ObjectStore for FailingPuts {
-    async fn put_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError> {
+    async fn create_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError> {
         if take(&self.failures_left) {
             return Err(injected());
         }
-        self.inner.put_object(key, body, content_type).await
+        self.inner.create_object(key, body, content_type).await
+    }
+    async fn copy_object(&self, from: &ObjectKey, to: &ObjectKey, from_etag: &str) -> Result<ObjectMeta, StoreError> {
+        if take(&self.failures_left) {
+            return Err(injected());
+        }
+        self.inner.copy_object(from, to, from_etag).await
     }
     async fn get_object(&self, key: &ObjectKey, range: Option<ByteRange>) -> Result<Option<ObjectBody>, StoreError> {
         self.inner.get_object(key, range).await
@@ -76,7 +82,7 @@ impl InvoiceStore for FailingFinish {
         }
         self.inner.update_invoice_and_billing(invoice, iv, billing, bv).await
     }
-    async fn list_invoices(&self, tenant: &TenantId, period: Option<BillingPeriod>, page: &PageRequest) -> Result<Page<Invoice>, StoreError> {
-        self.inner.list_invoices(tenant, period, page).await
+    async fn list_invoices(&self, tenant: &TenantId, filter: &InvoiceFilter, page: &PageRequest) -> Result<Page<Invoice>, StoreError> {
+        self.inner.list_invoices(tenant, filter, page).await
     }
 }

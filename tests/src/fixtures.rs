@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use common::App;
 use common::clock::{Clock, ManualClock, SequentialIds, SystemClock};
 use common::domain::{
     BillingContact, BillingContent, BillingCycle, BillingId, BillingLine, BillingPeriod, BillingRecord, BillingStatus, Contract, ContractId, ContractStatus,
-    ContractTerms, CustomerProfile, Email, PlanTier, PostalCode, TaxCategory, Tenant, TenantId, TenantStatus, Yen,
+    ContractTerms, CustomerProfile, Email, Invoice, InvoiceNumber, PdfInfo, PdfSource, PlanTier, PostalCode, TaxCategory, Tenant, TenantId, TenantStatus, Yen,
+    lifecycle,
 };
 use common::store::aws::{AwsSettings, AwsStore, bootstrap};
 use common::store::embedded::{EmbeddedOptions, EmbeddedStore, serve_objects};
@@ -188,61 +190,100 @@ pub async fn seed(stores: &Stores) {
     for (t, id, s) in [(&a, "C-A-1", ContractStatus::Active), (&a, "C-A-2", ContractStatus::Cancelled), (&b, "C-B-1", ContractStatus::Active)] {
         stores.contracts.create_contract(&contract(t, id, s)).await.expect("seed contract");
     }
-    let seeded = [
-        (&a, "2025-03-issued01", BillingStatus::Issued, Some("SEED-2025-000001")),
-        (&a, "2025-04-draft001", BillingStatus::Draft, None),
-        (&b, "2025-03-issued02", BillingStatus::Issued, Some("SEED-2025-000002")),
-    ];
-    for (t, id, status, number) in seeded {
-        let mut record = billing(t, &id[..7], 0, status);
-        record.billing_id = BillingId::parse(id).expect("billing id");
-        record.invoice_number = number.map(|n| common::domain::InvoiceNumber::parse(n).expect("invoice number"));
-        stores.billings.create_billing(&record).await.expect("seed billing");
-        if let Some(number) = record.invoice_number.clone() {
-            let mut invoice = issued_invoice(&record, number.clone());
-            let pdf = common::service::invoices::InvoiceRenderer::render(&FakePdf, &invoice).expect("fake pdf");
-            invoice.pdf = Some(common::domain::PdfInfo { sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&pdf)), size: pdf.len() as u64 });
-            let key = common::service::invoices::pdf_key(&invoice).expect("pdf key");
-            stores.objects.put_object(&key, bytes::Bytes::from(pdf), "application/pdf").await.expect("seed pdf");
-            stores.invoices.allocate_invoice(2025, number.seq(), &invoice, &record, record.version).await.expect("seed invoice");
+    let seeded = [(&a, "2025-03-issued01", Some("SEED-2025-000001")), (&a, "2025-04-draft001", None), (&b, "2025-03-issued02", Some("SEED-2025-000002"))];
+    for (t, id, number) in seeded {
+        let draft = draft_with(t, BillingId::parse(id).expect("billing id"), content(BillingPeriod::parse(&id[..7]).expect("period")));
+        match number {
+            Some(n) => {
+                let invoice = issue_in(stores, &draft, InvoiceNumber::parse(n).expect("invoice number"), PdfSource::Rendered).await;
+                let pdf = Bytes::from(common::service::invoices::InvoiceRenderer::render(&FakePdf, &invoice).expect("fake pdf"));
+                finish_in(stores, &invoice, pdf).await;
+            }
+            None => stores.billings.create_billing(&draft).await.expect("seed billing"),
         }
     }
     // Tenant B's invoice SEED-2025-000003 waits for a PDF the operator's system uploads.
-    let mut external = billing(&b, "2025-04", 0, BillingStatus::Draft);
-    external.billing_id = BillingId::parse("2025-04-extern01").expect("billing id");
-    stores.billings.create_billing(&external).await.expect("seed billing");
-    let number = common::domain::InvoiceNumber::parse("SEED-2025-000003").expect("invoice number");
-    let awaiting = common::domain::Invoice {
-        status: common::domain::InvoiceStatus::Rendering,
-        pdf: None,
-        pdf_source: common::domain::PdfSource::External,
-        ..issued_invoice(&external, number.clone())
-    };
-    let bound = BillingRecord { invoice_number: Some(number), version: 2, ..external.clone() };
-    stores.invoices.allocate_invoice(2025, 3, &awaiting, &bound, 1).await.expect("seed awaiting invoice");
+    let external = draft_with(&b, BillingId::parse("2025-04-extern01").expect("billing id"), content(BillingPeriod::parse("2025-04").expect("period")));
+    issue_in(stores, &external, InvoiceNumber::parse("SEED-2025-000003").expect("invoice number"), PdfSource::External).await;
     stores.invoices.put_issuer(&issuer(), None).await.expect("seed issuer");
 }
 
-/// A draft billing record for `period` with two lines (one at the reduced rate).
-pub fn billing(tenant: &TenantId, period: &str, n: u8, status: BillingStatus) -> BillingRecord {
-    let period = BillingPeriod::parse(period).expect("period");
+/// The two lines every fixture record bills (one at the reduced rate), dated in `period`.
+pub fn content(period: BillingPeriod) -> BillingContent {
     let line = |d: &str, q, p, c| BillingLine { description: d.into(), quantity: q, unit_price: Yen::new(p).expect("price"), tax_category: c };
-    BillingRecord {
-        billing_id: BillingId::new(period, [n, n / 36, n, n, n, n, n, n]),
-        tenant_id: tenant.clone(),
-        period,
-        content: BillingContent {
-            lines: vec![line("Redmine ホスティング", 1, 55_000, TaxCategory::Standard), line("お茶（軽減税率）", 3, 108, TaxCategory::Reduced)],
-            notes: None,
-            issue_date: period.first_day().unwrap_or_default(),
-            due_date: period.first_day().unwrap_or_default() + chrono::TimeDelta::days(30),
-        },
-        status,
-        invoice_number: None,
-        created_at: t0(),
-        updated_at: t0(),
-        version: 1,
+    BillingContent {
+        lines: vec![line("Redmine ホスティング", 1, 55_000, TaxCategory::Standard), line("お茶（軽減税率）", 3, 108, TaxCategory::Reduced)],
+        notes: None,
+        issue_date: period.first_day().unwrap_or_default(),
+        due_date: period.first_day().unwrap_or_default() + chrono::TimeDelta::days(30),
     }
+}
+
+/// A draft with the given id and content.
+pub fn draft_with(tenant: &TenantId, id: BillingId, content: BillingContent) -> BillingRecord {
+    BillingRecord::draft(id, tenant.clone(), content, t0())
+}
+
+/// A draft for `period`, its id made from `n`.
+pub fn draft(tenant: &TenantId, period: &str, n: u8) -> BillingRecord {
+    let period = BillingPeriod::parse(period).expect("period");
+    draft_with(tenant, BillingId::new(period, [n, n / 36, n, n, n, n, n, n]), content(period))
+}
+
+/// `draft` walked through the lifecycle to `status`, the only way records and invoices change:
+/// the invoice (numbered `number`, with PDF `pdf`) once it has one, and the record.
+pub fn walk(draft: &BillingRecord, status: BillingStatus, number: InvoiceNumber, pdf: PdfInfo) -> (Option<Invoice>, BillingRecord) {
+    if status == BillingStatus::Draft {
+        return (None, draft.clone());
+    }
+    let source = if status == BillingStatus::AwaitingUpload { PdfSource::External } else { PdfSource::Rendered };
+    let frozen = lifecycle::freeze(draft, &issuer(), recipient(&draft.tenant_id), number, source).expect("freeze");
+    let (invoice, record) = lifecycle::bind(draft, frozen, t0()).expect("bind");
+    if matches!(status, BillingStatus::Issuing | BillingStatus::AwaitingUpload) {
+        return (Some(invoice), record);
+    }
+    let (invoice, record) = lifecycle::issue(&invoice, &record, pdf, t0()).expect("issue");
+    let (invoice, record) = match status {
+        BillingStatus::Paid => lifecycle::pay(&invoice, &record, draft.content().due_date, t0()).expect("pay"),
+        BillingStatus::Void => lifecycle::void(&invoice, &record, "fixture".into(), t0()).expect("void"),
+        _ => (invoice, record),
+    };
+    (Some(invoice), record)
+}
+
+/// A billing record for `period` in `status` (from a draft whose id is made from `n`).
+pub fn billing(tenant: &TenantId, period: &str, n: u8, status: BillingStatus) -> BillingRecord {
+    let d = draft(tenant, period, n);
+    let number = InvoiceNumber::parse(&format!("FIX-{}-{:06}", &period[..4], u32::from(n) + 1)).expect("invoice number");
+    walk(&d, status, number, PdfInfo { sha256: "0".repeat(64), size: 0 }).1
+}
+
+/// The recipient every fixture invoice names.
+pub fn recipient(t: &TenantId) -> common::domain::CustomerProfile {
+    tenant(t, "seeded").customer_profile
+}
+
+/// Stores `draft` and binds it to invoice `number` through the store ports, as issuing does.
+pub async fn issue_in(stores: &Stores, draft: &BillingRecord, number: InvoiceNumber, source: PdfSource) -> Invoice {
+    stores.billings.create_billing(draft).await.expect("store draft");
+    let frozen = lifecycle::freeze(draft, &issuer(), recipient(&draft.tenant_id), number, source).expect("freeze");
+    let (invoice, bound) = lifecycle::bind(draft, frozen, t0()).expect("bind");
+    let year = Invoice::year_of(draft.content().issue_date);
+    // Allocation moves the year's counter with the invoice: take its current value.
+    let seq = stores.invoices.next_invoice_seq(year).await.expect("counter");
+    stores.invoices.allocate_invoice(year, seq, &invoice, &bound, draft.version).await.expect("allocate");
+    invoice
+}
+
+/// Stores `pdf` as numbered `invoice`'s PDF and issues it, as issuing does. Returns its SHA-256.
+pub async fn finish_in(stores: &Stores, invoice: &Invoice, pdf: Bytes) -> String {
+    let info = PdfInfo { sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&pdf)), size: pdf.len() as u64 };
+    let key = common::service::invoices::pdf_key(invoice).expect("pdf key");
+    stores.objects.create_object(&key, pdf, "application/pdf").await.expect("store pdf");
+    let record = stores.billings.get_billing(&invoice.tenant_id, &invoice.billing_id).await.expect("read").expect("bound record");
+    let (issued, issued_record) = lifecycle::issue(invoice, &record, info.clone(), t0()).expect("issue");
+    stores.invoices.update_invoice_and_billing(&issued, invoice.version, &issued_record, record.version).await.expect("issue in store");
+    info.sha256
 }
 
 /// A stand-in renderer: deterministic bytes that name the invoice and its totals.
@@ -265,30 +306,5 @@ pub fn issuer() -> common::domain::IssuerSettings {
         rounding: common::domain::Rounding::Floor,
         version: 1,
         updated_at: t0(),
-    }
-}
-
-/// An issued invoice for a seeded billing record (as if issued before the test began).
-pub fn issued_invoice(b: &BillingRecord, number: common::domain::InvoiceNumber) -> common::domain::Invoice {
-    let i = issuer();
-    common::domain::Invoice {
-        invoice_number: number,
-        tenant_id: b.tenant_id.clone(),
-        billing_id: b.billing_id.clone(),
-        period: b.period,
-        status: common::domain::InvoiceStatus::Issued,
-        issue_date: b.content.issue_date,
-        due_date: b.content.due_date,
-        recipient: tenant(&b.tenant_id, "seeded").customer_profile,
-        issuer: common::domain::IssuerSnapshot { name: i.name, address: i.address, registration_number: i.registration_number, bank_details: i.bank_details },
-        lines: b.content.lines.clone(),
-        notes: None,
-        totals: b.content.totals(i.rounding).expect("totals"),
-        pdf: Some(common::domain::PdfInfo { sha256: "0".repeat(64), size: 0 }),
-        pdf_source: common::domain::PdfSource::Rendered,
-        void_reason: None,
-        created_at: t0(),
-        updated_at: t0(),
-        version: 1,
     }
 }

@@ -85,38 +85,41 @@ impl BillingLine {
     }
 }
 
+/// Where a billing record is in its life; see `lifecycle` for what each step freezes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "camelCase")]
 pub enum BillingStatus {
     Draft,
+    /// Its invoice number is bound and its PDF is being rendered.
+    Issuing,
+    /// Its invoice number is bound and the operator's system is to upload the PDF.
+    AwaitingUpload,
     Issued,
     Paid,
     Void,
 }
 
 impl BillingStatus {
+    pub const ALL: [BillingStatus; 6] = [Self::Draft, Self::Issuing, Self::AwaitingUpload, Self::Issued, Self::Paid, Self::Void];
+
     pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw {
-            "draft" => Ok(Self::Draft),
-            "issued" => Ok(Self::Issued),
-            "paid" => Ok(Self::Paid),
-            "void" => Ok(Self::Void),
-            _ => Err("must be one of draft, issued, paid, void".into()),
-        }
+        Self::ALL.into_iter().find(|s| s.as_str() == raw).ok_or_else(|| "must be one of draft, issuing, awaitingUpload, issued, paid, void".into())
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",
+            Self::Issuing => "issuing",
+            Self::AwaitingUpload => "awaitingUpload",
             Self::Issued => "issued",
             Self::Paid => "paid",
             Self::Void => "void",
         }
     }
 
-    /// draft → issued → paid, and issued → void.
-    pub fn can_become(self, next: BillingStatus) -> bool {
-        matches!((self, next), (Self::Draft, Self::Issued) | (Self::Issued, Self::Paid) | (Self::Issued, Self::Void))
+    /// Issued, paid or void: what a tenant may see.
+    pub fn is_delivered(self) -> bool {
+        matches!(self, Self::Issued | Self::Paid | Self::Void)
     }
 }
 
@@ -138,6 +141,18 @@ impl BillingContent {
     }
 }
 
+/// What binding an invoice number fixed on a billing record: the number, and the totals as
+/// invoiced with the rounding they used (copied from the invoice in the same write).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Binding {
+    pub invoice_number: InvoiceNumber,
+    pub rounding: Rounding,
+    pub totals: Totals,
+}
+
+/// A billing record. Its content, status and binding are private: only the transitions in
+/// `lifecycle` change them, so no caller can edit what an invoice number is bound to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BillingRecord {
@@ -145,19 +160,71 @@ pub struct BillingRecord {
     pub tenant_id: TenantId,
     pub period: BillingPeriod,
     #[serde(flatten)]
-    pub content: BillingContent,
-    pub status: BillingStatus,
-    /// Set when issued; kept when voided.
+    content: BillingContent,
+    status: BillingStatus,
+    /// Set when a number is bound; kept when paid or voided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoice_number: Option<InvoiceNumber>,
+    binding: Option<Binding>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
 }
 
 impl BillingRecord {
+    /// A new draft, version 1.
+    pub fn draft(billing_id: BillingId, tenant_id: TenantId, content: BillingContent, now: DateTime<Utc>) -> Self {
+        let period = billing_id.period();
+        Self { billing_id, tenant_id, period, content, status: BillingStatus::Draft, binding: None, created_at: now, updated_at: now, version: 1 }
+    }
+
+    pub fn content(&self) -> &BillingContent {
+        &self.content
+    }
+
+    pub fn status(&self) -> BillingStatus {
+        self.status
+    }
+
+    pub fn binding(&self) -> Option<&Binding> {
+        self.binding.as_ref()
+    }
+
+    pub fn invoice_number(&self) -> Option<&InvoiceNumber> {
+        self.binding.as_ref().map(|b| &b.invoice_number)
+    }
+
+    /// The totals to show and the rounding they use: as invoiced once a number is bound, with
+    /// `current` (today's issuer setting) only while a draft.
+    pub fn totals(&self, current: Rounding) -> Result<(Totals, Rounding), String> {
+        match &self.binding {
+            Some(b) => Ok((b.totals.clone(), b.rounding)),
+            None => Ok((self.content.totals(current)?, current)),
+        }
+    }
+
     pub fn etag(&self) -> String {
         super::etag_of(self.version)
+    }
+
+    /// The next version of this record, with `change` applied.
+    pub(super) fn next(&self, now: DateTime<Utc>, change: impl FnOnce(&mut Self)) -> Self {
+        let mut next = self.clone();
+        change(&mut next);
+        next.updated_at = now;
+        next.version = self.version + 1;
+        next
+    }
+
+    pub(super) fn set_status(&mut self, status: BillingStatus) {
+        self.status = status;
+    }
+
+    pub(super) fn set_content(&mut self, content: BillingContent) {
+        self.content = content;
+    }
+
+    pub(super) fn set_binding(&mut self, binding: Binding) {
+        self.binding = Some(binding);
     }
 }
 
@@ -201,12 +268,12 @@ mod tests {
     }
 
     #[test]
-    fn status_moves_only_forward() {
-        use BillingStatus::*;
-        assert!(Draft.can_become(Issued) && Issued.can_become(Paid) && Issued.can_become(Void));
-        for (a, b) in [(Draft, Paid), (Draft, Void), (Paid, Void), (Void, Issued), (Paid, Issued), (Issued, Draft)] {
-            assert!(!a.can_become(b), "{a:?} → {b:?}");
+    fn statuses_round_trip_through_their_names() {
+        for s in BillingStatus::ALL {
+            assert_eq!(BillingStatus::parse(s.as_str()), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
         }
+        assert!(BillingStatus::parse("Draft").is_err());
     }
 
     #[test]

@@ -108,13 +108,46 @@ impl fmt::Display for InvoiceNumber {
     }
 }
 
+/// Where an invoice is in its life; see `lifecycle` for what each step freezes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "camelCase")]
 pub enum InvoiceStatus {
-    /// Numbered, its PDF not yet stored: not yet an invoice anyone sees.
+    /// Numbered, its PDF being rendered: not yet an invoice anyone but the operator sees.
     Rendering,
+    /// Numbered, waiting for the PDF the operator's system uploads: seen by the operator only.
+    AwaitingUpload,
     Issued,
+    Paid,
     Void,
+}
+
+impl InvoiceStatus {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "rendering" => Ok(Self::Rendering),
+            "awaitingUpload" => Ok(Self::AwaitingUpload),
+            "issued" => Ok(Self::Issued),
+            "paid" => Ok(Self::Paid),
+            "void" => Ok(Self::Void),
+            _ => Err("must be one of rendering, awaitingUpload, issued, paid, void".into()),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rendering => "rendering",
+            Self::AwaitingUpload => "awaitingUpload",
+            Self::Issued => "issued",
+            Self::Paid => "paid",
+            Self::Void => "void",
+        }
+    }
+
+    /// Issued, paid or void: an invoice the tenant has received. Before that it has a number but
+    /// no document.
+    pub fn is_delivered(self) -> bool {
+        matches!(self, Self::Issued | Self::Paid | Self::Void)
+    }
 }
 
 /// Where an invoice's PDF comes from: rendered by seikyu, or made elsewhere and uploaded by the
@@ -137,6 +170,12 @@ pub struct IssuerSnapshot {
     pub bank_details: String,
 }
 
+impl From<&IssuerSettings> for IssuerSnapshot {
+    fn from(i: &IssuerSettings) -> Self {
+        Self { name: i.name.clone(), address: i.address.clone(), registration_number: i.registration_number.clone(), bank_details: i.bank_details.clone() }
+    }
+}
+
 /// The stored PDF (its object key follows from the invoice: `tenants/<id>/invoices/<number>.pdf`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -145,14 +184,16 @@ pub struct PdfInfo {
     pub size: u64,
 }
 
+/// Everything an invoice number is bound to, fixed when the number is allocated: what was billed,
+/// to whom, by whom, and how its tax was rounded. Nothing here changes afterwards, and nothing is
+/// recomputed from later settings: an [`Invoice`] hands it out read-only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Invoice {
+pub struct FrozenInvoice {
     pub invoice_number: InvoiceNumber,
     pub tenant_id: TenantId,
     pub billing_id: BillingId,
     pub period: BillingPeriod,
-    pub status: InvoiceStatus,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
     pub recipient: CustomerProfile,
@@ -160,19 +201,94 @@ pub struct Invoice {
     pub lines: Vec<BillingLine>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    pub rounding: Rounding,
     pub totals: Totals,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pdf: Option<PdfInfo>,
     #[serde(default)]
     pub pdf_source: PdfSource,
+}
+
+/// An invoice: its frozen content (read through `Deref`, never written) and the few things that
+/// still move: its status, its PDF once stored, payment and voiding. Only the transitions in
+/// `lifecycle` make one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invoice {
+    #[serde(flatten)]
+    frozen: FrozenInvoice,
+    status: InvoiceStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub void_reason: Option<String>,
+    pdf: Option<PdfInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    paid_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    void_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
 }
 
+impl std::ops::Deref for Invoice {
+    type Target = FrozenInvoice;
+    fn deref(&self) -> &FrozenInvoice {
+        &self.frozen
+    }
+}
+
 impl Invoice {
+    /// A newly numbered invoice, before its PDF exists.
+    pub(super) fn numbered(frozen: FrozenInvoice, now: DateTime<Utc>) -> Self {
+        let status = match frozen.pdf_source {
+            PdfSource::Rendered => InvoiceStatus::Rendering,
+            PdfSource::External => InvoiceStatus::AwaitingUpload,
+        };
+        Self { frozen, status, pdf: None, paid_on: None, void_reason: None, created_at: now, updated_at: now, version: 1 }
+    }
+
+    /// The next version of this invoice, with `change` applied to what may still move.
+    pub(super) fn next(&self, now: DateTime<Utc>, change: impl FnOnce(&mut Self)) -> Self {
+        let mut next = self.clone();
+        change(&mut next);
+        next.updated_at = now;
+        next.version = self.version + 1;
+        next
+    }
+
+    pub(super) fn set_status(&mut self, status: InvoiceStatus) {
+        self.status = status;
+    }
+
+    pub(super) fn set_pdf(&mut self, pdf: PdfInfo) {
+        self.pdf = Some(pdf);
+    }
+
+    pub(super) fn set_paid_on(&mut self, on: NaiveDate) {
+        self.paid_on = Some(on);
+    }
+
+    pub(super) fn set_void_reason(&mut self, reason: String) {
+        self.void_reason = Some(reason);
+    }
+
+    pub fn frozen(&self) -> &FrozenInvoice {
+        &self.frozen
+    }
+
+    pub fn status(&self) -> InvoiceStatus {
+        self.status
+    }
+
+    pub fn pdf(&self) -> Option<&PdfInfo> {
+        self.pdf.as_ref()
+    }
+
+    pub fn paid_on(&self) -> Option<NaiveDate> {
+        self.paid_on
+    }
+
+    pub fn void_reason(&self) -> Option<&str> {
+        self.void_reason.as_deref()
+    }
+
     pub fn etag(&self) -> String {
         super::etag_of(self.version)
     }
@@ -180,6 +296,26 @@ impl Invoice {
     /// The year an invoice's number belongs to: its issue date's.
     pub fn year_of(issue_date: NaiveDate) -> i32 {
         issue_date.year()
+    }
+}
+
+/// Which invoices a listing returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvoiceFilter {
+    pub period: Option<BillingPeriod>,
+    /// `None`: every status.
+    pub statuses: Option<Vec<InvoiceStatus>>,
+}
+
+impl InvoiceFilter {
+    pub fn matches(&self, i: &Invoice) -> bool {
+        self.period.is_none_or(|p| i.period == p) && self.statuses.as_ref().is_none_or(|s| s.contains(&i.status))
+    }
+
+    /// Names the query for cursor binding.
+    pub fn scope(&self) -> String {
+        let statuses = self.statuses.as_ref().map(|s| s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default();
+        format!("invoices?period={}&status={statuses}", self.period.map(|p| p.to_string()).unwrap_or_default())
     }
 }
 

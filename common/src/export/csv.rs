@@ -33,7 +33,8 @@ impl CsvEncoding {
     pub fn content_type(self) -> &'static str {
         match self {
             Self::Utf8Bom | Self::Utf8 => "text/csv; charset=utf-8; header=present",
-            Self::Cp932 => "text/csv; charset=Shift_JIS; header=present",
+            // Windows-31J, not Shift_JIS: cp932 has characters (①, ㈱, 髙) a strict Shift_JIS decoder refuses.
+            Self::Cp932 => "text/csv; charset=Windows-31J; header=present",
         }
     }
 
@@ -105,14 +106,14 @@ pub fn header_row() -> String {
 /// One row per line item of `record`.
 pub fn rows(record: &BillingRecord) -> String {
     let mut out = String::new();
-    for (i, line) in record.content.lines.iter().enumerate() {
+    for (i, line) in record.content().lines.iter().enumerate() {
         let cells = [
             record.billing_id.to_string(),
             record.period.to_string(),
-            record.status.as_str().to_owned(),
-            record.invoice_number.as_ref().map(ToString::to_string).unwrap_or_default(),
-            record.content.issue_date.to_string(),
-            record.content.due_date.to_string(),
+            record.status().as_str().to_owned(),
+            record.invoice_number().map(ToString::to_string).unwrap_or_default(),
+            record.content().issue_date.to_string(),
+            record.content().due_date.to_string(),
             (i + 1).to_string(),
             line.description.clone(),
             line.quantity.to_string(),
@@ -122,7 +123,7 @@ pub fn rows(record: &BillingRecord) -> String {
                 TaxCategory::Reduced => "8%".to_owned(),
             },
             line.amount().map(|a| a.get().to_string()).unwrap_or_default(),
-            if i == 0 { record.content.notes.clone().unwrap_or_default() } else { String::new() },
+            if i == 0 { record.content().notes.clone().unwrap_or_default() } else { String::new() },
         ];
         out.push_str(&row(&cells));
     }

@@ -52,6 +52,17 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// Like [`json_body`], for routes whose body may be left out: no body at all gives `T::default()`.
+pub fn optional_json_body<T: DeserializeOwned + Default>(req: &Request) -> Result<T, ApiError> {
+    let empty = match req.body() {
+        Body::Empty => true,
+        Body::Text(s) => s.is_empty(),
+        Body::Binary(b) => b.is_empty(),
+        _ => true,
+    };
+    if empty { Ok(T::default()) } else { json_body(req) }
+}
+
 /// Names the field a serde error is about: for unknown and missing fields, the field itself.
 fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> FieldError {
     let inner = e.inner();
@@ -75,7 +86,67 @@ fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> FieldError 
     if let Some(name) = named("missing field `") {
         return FieldError::new(join(&name), "is required");
     }
-    FieldError::new(if parent.is_empty() { "body".to_owned() } else { parent }, message.to_owned())
+    let field = if parent.is_empty() { "body".to_owned() } else { parent };
+    let message = for_client(message, &field);
+    FieldError::new(field, message)
+}
+
+/// serde's wording ("invalid type: string \"x\", expected struct CustomerProfileInput", "expected
+/// i64") rewritten for the client: what the field must be, in JSON's terms, and what was sent.
+/// Never a Rust type name.
+fn for_client(message: &str, field: &str) -> String {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    let last = last.split('[').next().unwrap_or(last);
+    let money = ["unitPrice", "monthlyFee", "amount", "price", "fee"].iter().any(|m| last.eq_ignore_ascii_case(m));
+    let expected = |exp: &str| -> String {
+        let exp = exp.trim();
+        let integer = ["i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128", "isize", "usize", "an integer"];
+        if integer.contains(&exp) {
+            return if money { "an integer (whole yen)".into() } else { "an integer".into() };
+        }
+        if exp.starts_with("struct ") || exp.starts_with("a map") || exp.starts_with("map") {
+            return "an object".into();
+        }
+        match exp {
+            "a string" | "a borrowed string" | "a character" => "a string".into(),
+            "a sequence" => "an array".into(),
+            "a boolean" => "true or false".into(),
+            "f32" | "f64" => "a number".into(),
+            _ => "a value of another kind".into(),
+        }
+    };
+    let sent = |unexp: &str| -> String {
+        let value = unexp.split('`').nth(1);
+        match unexp.split([' ', '`']).next().unwrap_or("") {
+            "string" => "a string".into(),
+            "boolean" => format!("{}", value.unwrap_or("a boolean")),
+            "integer" | "floating" => value.map_or_else(|| "a number".into(), |v| v.to_owned()),
+            "null" | "unit" => "null".into(),
+            "sequence" => "an array".into(),
+            "map" => "an object".into(),
+            _ => "something else".into(),
+        }
+    };
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((unexp, exp)) = rest.split_once(", expected ")
+    {
+        return format!("must be {}, not {}", expected(exp), sent(unexp));
+    }
+    if let Some(rest) = message.strip_prefix("invalid value: ")
+        && let Some((unexp, exp)) = rest.split_once(", expected ")
+    {
+        return format!("must be {} in range; {} is out of range", expected(exp), sent(unexp));
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some((_, options)) = rest.split_once("expected ")
+    {
+        return format!("must be {}", options.replace('`', "").replace("one of ", "one of: "));
+    }
+    if message.starts_with("invalid length") {
+        return "has the wrong number of items".into();
+    }
+    // Messages written by our own parsers are already meant for the client.
+    message.to_owned()
 }
 
 fn strip_position(s: &str) -> &str {
@@ -173,6 +244,32 @@ mod tests {
         assert_eq!(fields(json_body(&req(ct, r#"[1]"#)))[0].field, "body");
         assert_eq!(fields(json_body(&req(ct, r#"{"name":"a","fee":1,"contact":{"email":"x"}} {}"#)))[0].field, "body");
         assert_eq!(fields(json_body(&req(ct, "")))[0].field, "body");
+    }
+
+    #[test]
+    fn messages_say_what_json_the_field_needs_never_a_rust_type() {
+        let ct = Some("application/json");
+        let one = |body: &str| fields(json_body(&req(ct, body))).remove(0);
+        let e = one(r#"{"name":"a","fee":1,"contact":"x"}"#);
+        assert_eq!((e.field.as_str(), e.message.as_str()), ("contact", "must be an object, not a string"));
+        let e = one(r#"{"name":"a","fee":"1","contact":{"email":"x"}}"#);
+        assert_eq!((e.field.as_str(), e.message.as_str()), ("fee", "must be an integer (whole yen), not a string"));
+        let e = one(r#"{"name":"a","fee":1.5,"contact":{"email":"x"}}"#);
+        assert_eq!(e.message, "must be an integer (whole yen), not 1.5");
+        let e = one(r#"{"name":7,"fee":1,"contact":{"email":"x"}}"#);
+        assert_eq!((e.field.as_str(), e.message.as_str()), ("name", "must be a string, not 7"));
+        let e = one(r#"{"name":["a"],"fee":1,"contact":{"email":"x"}}"#);
+        assert_eq!(e.message, "must be a string, not an array");
+        let e = one(r#"{"name":"a","fee":18446744073709551615,"contact":{"email":"x"}}"#);
+        assert_eq!(e.message, "must be an integer (whole yen) in range; 18446744073709551615 is out of range");
+        for body in
+            [r#"{"name":"a","fee":true,"contact":{"email":"x"}}"#, r#"{"name":"a","fee":{},"contact":[]}"#, r#"{"name":null,"fee":1,"contact":{"email":"x"}}"#]
+        {
+            let e = one(body);
+            for rust in ["i64", "struct", "Inner", "Outer", "String", "expected"] {
+                assert!(!e.message.contains(rust), "{body}: {e:?}");
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod query;
 mod range;
 mod response;
 
-pub use body::{JSON_BODY_LIMIT, Patch, json_body};
+pub use body::{JSON_BODY_LIMIT, Patch, json_body, optional_json_body};
 pub use preconditions::{IfMatch, if_match, if_none_match_any};
 pub use query::Query;
 pub use range::parse_range;

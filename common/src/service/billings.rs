@@ -1,14 +1,14 @@
 //! Billing records: drafts the operator writes, that tenants see once issued.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::contracts::parse_date;
 use crate::app::App;
 use crate::caller::Caller;
 use crate::domain::{
-    BillingContent, BillingFilter, BillingId, BillingLine, BillingPeriod, BillingRecord, BillingStatus, Rounding, TaxCategory, TenantId, Totals,
-    parse_quantity, parse_unit_price,
+    BillingContent, BillingFilter, BillingId, BillingLine, BillingPeriod, BillingRecord, BillingStatus, InvoiceNumber, Rounding, TaxCategory, TenantId, Totals,
+    lifecycle, parse_quantity, parse_unit_price,
 };
 use crate::error::ApiError;
 use crate::http::{IfMatch, Patch};
@@ -17,6 +17,8 @@ use crate::validation::{Validator, text};
 
 pub const DESCRIPTION_MAX: usize = 200;
 pub const NOTES_MAX: usize = 2000;
+/// Notes print on the invoice PDF and show in Redmine: at most this many lines.
+pub const NOTES_LINES: usize = 20;
 pub const MAX_LINES: usize = 500;
 
 #[derive(Debug, Deserialize)]
@@ -61,7 +63,7 @@ fn lines(input: Vec<LineInput>, v: &mut Validator) -> Vec<BillingLine> {
     let mut out = Vec::with_capacity(input.len());
     for (i, l) in input.into_iter().enumerate() {
         let f = |name: &str| format!("lines[{i}].{name}");
-        let description = v.check(&f("description"), text(&l.description, DESCRIPTION_MAX, false));
+        let description = v.check(&f("description"), text(&l.description, DESCRIPTION_MAX, 1));
         let quantity = v.check(&f("quantity"), parse_quantity(l.quantity));
         let unit_price = v.check(&f("unitPrice"), parse_unit_price(l.unit_price));
         let tax_category = v.check(&f("taxCategory"), TaxCategory::parse(&l.tax_category));
@@ -86,25 +88,54 @@ fn check_totals(content: &BillingContent, v: &mut Validator) {
     }
 }
 
-/// A billing record as the API shows it: the record and its totals.
+/// A billing record as the API shows it. Once an invoice number is bound, `lines`, `totals` and
+/// `rounding` are the invoice's (frozen when the number was bound); a draft's totals use today's
+/// rounding, and `rounding` says which.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BillingView {
-    #[serde(flatten)]
-    pub record: BillingRecord,
+    pub billing_id: BillingId,
+    pub tenant_id: TenantId,
+    pub period: BillingPeriod,
+    pub status: BillingStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<InvoiceNumber>,
+    pub lines: Vec<BillingLine>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
     pub totals: Totals,
+    pub rounding: Rounding,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
-/// How totals are rounded for display: the issuer's setting (floor until one is set). An issued
-/// record's invoice keeps the rounding it was issued with.
+/// The issuer's rounding today (floor until one is set): what a draft's totals use.
 pub async fn rounding(app: &App) -> Result<Rounding, ApiError> {
     Ok(app.stores.invoices.get_issuer().await?.map(|i| i.rounding).unwrap_or_default())
 }
 
 impl BillingView {
-    pub fn of(record: BillingRecord, rounding: Rounding) -> Result<Self, ApiError> {
-        let totals = record.content.totals(rounding).map_err(|e| ApiError::Internal(format!("stored billing totals: {e}")))?;
-        Ok(Self { record, totals })
+    /// `current`: the issuer's rounding today, used only while the record is a draft.
+    pub fn of(record: &BillingRecord, current: Rounding) -> Result<Self, ApiError> {
+        let (totals, rounding) = record.totals(current).map_err(|e| ApiError::Internal(format!("stored billing totals: {e}")))?;
+        let content = record.content();
+        Ok(Self {
+            billing_id: record.billing_id.clone(),
+            tenant_id: record.tenant_id.clone(),
+            period: record.period,
+            status: record.status(),
+            invoice_number: record.invoice_number().cloned(),
+            lines: content.lines.clone(),
+            notes: content.notes.clone(),
+            issue_date: content.issue_date,
+            due_date: content.due_date,
+            totals,
+            rounding,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+        })
     }
 }
 
@@ -114,7 +145,7 @@ pub fn validate_new(input: NewBilling) -> Result<(BillingPeriod, BillingContent)
     let mut v = Validator::new();
     let period = v.check("period", BillingPeriod::parse(&input.period));
     let lines = lines(input.lines, &mut v);
-    let notes = v.check_opt("notes", input.notes.as_deref(), |n| text(n, NOTES_MAX, true));
+    let notes = v.check_opt("notes", input.notes.as_deref(), |n| text(n, NOTES_MAX, NOTES_LINES));
     let issue_date = v.check("issueDate", parse_date(&input.issue_date));
     let due_date = v.check("dueDate", parse_date(&input.due_date));
     check_dates(issue_date, due_date, &mut v);
@@ -141,18 +172,7 @@ pub async fn create(
     if app.stores.tenants.get_tenant(tenant).await?.is_none() {
         return Err(ApiError::NotFound);
     }
-    let now = app.clock.now();
-    let record = BillingRecord {
-        billing_id: BillingId::new(period, suffix),
-        tenant_id: tenant.clone(),
-        period,
-        content,
-        status: BillingStatus::Draft,
-        invoice_number: None,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
+    let record = BillingRecord::draft(BillingId::new(period, suffix), tenant.clone(), content, app.clock.now());
     match app.stores.billings.create_billing(&record).await {
         Ok(()) => Ok(record),
         Err(StoreError::AlreadyExists) => Err(ApiError::Conflict("This billing record was already created by an earlier attempt of the same request.".into())),
@@ -160,9 +180,10 @@ pub async fn create(
     }
 }
 
-/// What a caller may see: tenants never see drafts.
+/// What a caller may see: tenants only what was issued to them (never drafts, nor a record whose
+/// invoice is still being made).
 fn visible(caller: &Caller, b: &BillingRecord) -> bool {
-    caller.tenant_id().is_none() || b.status != BillingStatus::Draft
+    caller.tenant_id().is_none() || b.status().is_delivered()
 }
 
 pub async fn get(app: &App, caller: &Caller, tenant: &TenantId, id: &BillingId) -> Result<BillingRecord, ApiError> {
@@ -182,24 +203,20 @@ pub async fn update(
     caller.require_operator()?;
     let precondition = precondition.ok_or_else(|| ApiError::PreconditionRequired("Send If-Match with the billing record's ETag to change it.".into()))?;
     let current = app.stores.billings.get_billing(tenant, id).await?.ok_or(ApiError::NotFound)?;
+    // A frozen record is refused first: neither a fresh ETag nor a valid patch would help.
+    lifecycle::revise(&current, current.content().clone(), app.clock.now()).map_err(|e| ApiError::Conflict(e.0))?;
     if !precondition.matches(current.version) {
         return Err(ApiError::PreconditionFailed("The billing record has changed since you read it; fetch it again and retry with its new ETag.".into()));
     }
-    if current.status != BillingStatus::Draft {
-        return Err(ApiError::Conflict(format!(
-            "The billing record is {}; only drafts change. Void the invoice and issue a new one to correct it.",
-            current.status.as_str()
-        )));
-    }
     let mut v = Validator::new();
-    let mut content = current.content.clone();
+    let mut content = current.content().clone();
     if let Some(l) = patch.lines.required("lines", &mut v) {
         content.lines = lines(l, &mut v);
     }
     match patch.notes {
         Patch::Absent => {}
         Patch::Null => content.notes = None,
-        Patch::Value(n) => content.notes = v.check("notes", text(&n, NOTES_MAX, true)).or(content.notes),
+        Patch::Value(n) => content.notes = v.check("notes", text(&n, NOTES_MAX, NOTES_LINES)).or(content.notes),
     }
     if let Some(d) = patch.issue_date.required("issueDate", &mut v) {
         content.issue_date = v.check("issueDate", parse_date(&d)).unwrap_or(content.issue_date);
@@ -210,7 +227,7 @@ pub async fn update(
     check_dates(Some(content.issue_date), Some(content.due_date), &mut v);
     check_totals(&content, &mut v);
     v.finish()?;
-    let next = BillingRecord { content, updated_at: app.clock.now(), version: current.version + 1, ..current.clone() };
+    let next = lifecycle::revise(&current, content, app.clock.now()).map_err(|e| ApiError::Conflict(e.0))?;
     app.stores.billings.replace_billing(&next, current.version).await?;
     Ok(next)
 }
@@ -236,10 +253,10 @@ pub async fn list(app: &App, caller: &Caller, tenant: &TenantId, mut filter: Bil
         return Err(ApiError::NotFound);
     }
     if caller.tenant_id().is_some() {
-        let shown = [BillingStatus::Issued, BillingStatus::Paid, BillingStatus::Void];
+        let shown: Vec<BillingStatus> = BillingStatus::ALL.into_iter().filter(|s| s.is_delivered()).collect();
         filter.statuses = Some(match filter.statuses {
-            None => shown.to_vec(),
-            Some(asked) => asked.into_iter().filter(|s| shown.contains(s)).collect(),
+            None => shown,
+            Some(asked) => asked.into_iter().filter(|s| s.is_delivered()).collect(),
         });
         if filter.statuses.as_ref().is_some_and(Vec::is_empty) {
             return Ok(Page { items: Vec::new(), next_cursor: None });

@@ -13,6 +13,7 @@ use crate::validation::{Validator, text};
 
 const PLAN_NAME_MAX: usize = 100;
 const NOTES_MAX: usize = 2000;
+const NOTES_LINES: usize = 20;
 
 /// `PUT /v1/tenants/{tenantId}/contracts/{contractId}`: the whole contract.
 #[derive(Debug, Deserialize)]
@@ -42,13 +43,13 @@ pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
 impl ContractInput {
     pub fn validate(self) -> Result<ContractTerms, ApiError> {
         let mut v = Validator::new();
-        let plan_name = v.check("planName", text(&self.plan_name, PLAN_NAME_MAX, false));
+        let plan_name = v.check("planName", text(&self.plan_name, PLAN_NAME_MAX, 1));
         let monthly_fee = v.check("monthlyFee", Yen::non_negative(self.monthly_fee));
         let start_date = v.check("startDate", parse_date(&self.start_date));
         let end_date = v.check_opt("endDate", self.end_date.as_deref(), parse_date);
         let billing_cycle = v.check("billingCycle", BillingCycle::parse(&self.billing_cycle));
         let status = v.check_opt("status", self.status.as_deref(), ContractStatus::parse);
-        let notes = v.check_opt("notes", self.notes.as_deref(), |n| text(n, NOTES_MAX, true));
+        let notes = v.check_opt("notes", self.notes.as_deref(), |n| text(n, NOTES_MAX, NOTES_LINES));
         if let (Some(start), Some(Some(end))) = (start_date, end_date)
             && end < start
         {

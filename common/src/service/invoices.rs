@@ -5,14 +5,17 @@
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+use futures_util::StreamExt;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::contracts::parse_date;
 use crate::app::App;
 use crate::caller::Caller;
 use crate::domain::{
-    BillingId, BillingPeriod, BillingRecord, BillingStatus, Invoice, InvoiceNumber, InvoicePrefix, InvoiceStatus, IssuerSettings, IssuerSnapshot, PdfInfo,
-    PdfSource, RegistrationNumber, Rounding, TenantId,
+    BillingId, BillingPeriod, BillingRecord, BillingStatus, Invoice, InvoiceFilter, InvoiceNumber, InvoicePrefix, InvoiceStatus, IssuerSettings, PdfInfo,
+    PdfSource, RegistrationNumber, Rounding, TenantId, lifecycle,
 };
 use crate::error::ApiError;
 use crate::http::IfMatch;
@@ -43,10 +46,10 @@ pub struct IssuerInput {
 pub async fn put_issuer(app: &App, caller: &Caller, input: IssuerInput, precondition: Option<IfMatch>) -> Result<(IssuerSettings, bool), ApiError> {
     caller.require_operator()?;
     let mut v = Validator::new();
-    let name = v.check("name", text(&input.name, 100, false));
-    let address = v.check("address", text(&input.address, 200, false));
+    let name = v.check("name", text(&input.name, 100, 1));
+    let address = v.check("address", text(&input.address, 200, 1));
     let registration_number = v.check("registrationNumber", RegistrationNumber::parse(&input.registration_number));
-    let bank_details = v.check("bankDetails", text(&input.bank_details, 300, true));
+    let bank_details = v.check("bankDetails", text(&input.bank_details, 300, 4));
     let invoice_prefix = v.check("invoicePrefix", InvoicePrefix::parse(&input.invoice_prefix));
     let rounding = v.check_opt("rounding", input.rounding.as_deref(), Rounding::parse);
     v.finish()?;
@@ -90,42 +93,8 @@ pub fn pdf_key(invoice: &Invoice) -> Result<ObjectKey, ApiError> {
     ObjectKey::new(&invoice.tenant_id, &format!("invoices/{}.pdf", invoice.invoice_number)).map_err(ApiError::Internal)
 }
 
-/// The billing record's draft frozen into an invoice numbered `number`.
-fn freeze(
-    app: &App,
-    billing: &BillingRecord,
-    issuer: &IssuerSettings,
-    recipient: crate::domain::CustomerProfile,
-    number: InvoiceNumber,
-    pdf_source: PdfSource,
-) -> Result<Invoice, ApiError> {
-    let totals = billing.content.totals(issuer.rounding).map_err(|e| ApiError::Internal(format!("totals of a stored draft: {e}")))?;
-    let now = app.clock.now();
-    Ok(Invoice {
-        invoice_number: number,
-        tenant_id: billing.tenant_id.clone(),
-        billing_id: billing.billing_id.clone(),
-        period: billing.period,
-        status: InvoiceStatus::Rendering,
-        issue_date: billing.content.issue_date,
-        due_date: billing.content.due_date,
-        recipient,
-        issuer: IssuerSnapshot {
-            name: issuer.name.clone(),
-            address: issuer.address.clone(),
-            registration_number: issuer.registration_number.clone(),
-            bank_details: issuer.bank_details.clone(),
-        },
-        lines: billing.content.lines.clone(),
-        notes: billing.content.notes.clone(),
-        totals,
-        pdf: None,
-        pdf_source,
-        void_reason: None,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    })
+fn refused(e: lifecycle::Refused) -> ApiError {
+    ApiError::Conflict(e.0)
 }
 
 /// Issues the billing record's invoice (operator only). Returns the invoice and whether this call
@@ -140,41 +109,51 @@ pub async fn issue_external(app: &App, caller: &Caller, tenant: &TenantId, id: &
     issue_from(app, caller, tenant, id, PdfSource::External).await
 }
 
+/// What issuing a record whose number is already bound does: nothing new once issued; render a
+/// rendered invoice that is still rendering; refuse to mix up the two ways of making the PDF.
+fn already_bound(invoice: &Invoice, asked: PdfSource) -> Result<Option<(Invoice, bool)>, ApiError> {
+    let n = &invoice.invoice_number;
+    match (invoice.status(), asked) {
+        (InvoiceStatus::Rendering, PdfSource::Rendered) => Ok(None),
+        (InvoiceStatus::AwaitingUpload, PdfSource::External) => Ok(Some((invoice.clone(), false))),
+        (InvoiceStatus::AwaitingUpload, PdfSource::Rendered) => Err(ApiError::Conflict(format!(
+            "Invoice {n} is waiting for its uploaded PDF (it was issued with ?pdf=external): upload the PDF (upload-url, then upload-complete) to issue it."
+        ))),
+        (InvoiceStatus::Rendering, PdfSource::External) => {
+            Err(ApiError::Conflict(format!("Invoice {n} is being rendered by seikyu; issue it again without ?pdf=external to finish it.")))
+        }
+        _ => Ok(Some((invoice.clone(), false))),
+    }
+}
+
 async fn issue_from(app: &App, caller: &Caller, tenant: &TenantId, id: &BillingId, source: PdfSource) -> Result<(Invoice, bool), ApiError> {
     caller.require_operator()?;
     for _ in 0..MAX_ATTEMPTS {
         let billing = app.stores.billings.get_billing(tenant, id).await?.ok_or(ApiError::NotFound)?;
-        if let Some(number) = billing.invoice_number.clone() {
+        if let Some(number) = billing.invoice_number().cloned() {
             let invoice = app
                 .stores
                 .invoices
                 .get_invoice(tenant, &number)
                 .await?
                 .ok_or_else(|| ApiError::Internal(format!("billing {id} names invoice {number}, which is missing")))?;
-            // Issued, or waiting for its uploaded PDF: nothing to render here.
-            if invoice.status != InvoiceStatus::Rendering || invoice.pdf_source == PdfSource::External {
-                return Ok((invoice, false));
+            if let Some(done) = already_bound(&invoice, source)? {
+                return Ok(done);
             }
             match finish(app, invoice, billing).await {
                 Err(ApiError::PreconditionFailed(_)) => continue,
                 other => return other.map(|i| (i, true)),
             }
         }
-        if billing.status != BillingStatus::Draft {
-            return Err(ApiError::Conflict(format!("The billing record is {} and has no invoice to issue.", billing.status.as_str())));
-        }
         let issuer =
             app.stores.invoices.get_issuer().await?.ok_or_else(|| ApiError::Conflict("Set the issuer (PUT /v1/issuer) before issuing invoices.".into()))?;
         let recipient = app.stores.tenants.get_tenant(tenant).await?.ok_or(ApiError::NotFound)?.customer_profile;
-        let year = Invoice::year_of(billing.content.issue_date);
+        let year = Invoice::year_of(billing.content().issue_date);
         let seq = app.stores.invoices.next_invoice_seq(year).await?;
-        let invoice = freeze(app, &billing, &issuer, recipient, InvoiceNumber::new(&issuer.invoice_prefix, year, seq), source)?;
-        let bound = BillingRecord {
-            invoice_number: Some(invoice.invoice_number.clone()),
-            updated_at: app.clock.now(),
-            version: billing.version + 1,
-            ..billing.clone()
-        };
+        let number = InvoiceNumber::new(&issuer.invoice_prefix, year, seq);
+        let frozen =
+            lifecycle::freeze(&billing, &issuer, recipient, number, source).map_err(|e| ApiError::Internal(format!("totals of a stored draft: {e}")))?;
+        let (invoice, bound) = lifecycle::bind(&billing, frozen, app.clock.now()).map_err(refused)?;
         match app.stores.invoices.allocate_invoice(year, seq, &invoice, &bound, billing.version).await {
             Ok(()) => {
                 tracing::info!(invoice_number = %invoice.invoice_number, billing_id = %id, "invoice number allocated");
@@ -194,6 +173,18 @@ async fn issue_from(app: &App, caller: &Caller, tenant: &TenantId, id: &BillingI
     Err(ApiError::Unavailable(format!("issuing {id} lost {MAX_ATTEMPTS} races in a row")))
 }
 
+/// The SHA-256 and size of the bytes stored under `key` (read as a stream), and their ETag.
+pub async fn stored_pdf(app: &App, key: &ObjectKey) -> Result<Option<(PdfInfo, String)>, ApiError> {
+    let Some(object) = app.stores.objects.get_object(key, None).await? else { return Ok(None) };
+    let (mut hasher, mut size, mut stream) = (Sha256::new(), 0u64, object.stream);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::Unavailable(format!("reading {key}: {e}")))?;
+        size += chunk.len() as u64;
+        hasher.update(&chunk);
+    }
+    Ok(Some((PdfInfo { sha256: hex::encode(hasher.finalize()), size }, object.meta.etag)))
+}
+
 /// Renders, stores and marks issued an allocated invoice. `PreconditionFailed` when another
 /// writer finished (or changed) it first.
 async fn finish(app: &App, invoice: Invoice, billing: BillingRecord) -> Result<Invoice, ApiError> {
@@ -204,13 +195,18 @@ async fn finish(app: &App, invoice: Invoice, billing: BillingRecord) -> Result<I
         .map_err(|e| ApiError::Internal(format!("render task: {e}")))?
         .map_err(ApiError::Internal)?;
     let key = pdf_key(&invoice)?;
-    let sha256 = hex::encode(Sha256::digest(&pdf));
-    let size = pdf.len() as u64;
-    app.stores.objects.put_object(&key, bytes::Bytes::from(pdf), "application/pdf").await?;
-    let now = app.clock.now();
-    let issued =
-        Invoice { status: InvoiceStatus::Issued, pdf: Some(PdfInfo { sha256, size }), updated_at: now, version: invoice.version + 1, ..invoice.clone() };
-    let billing_issued = BillingRecord { status: BillingStatus::Issued, updated_at: now, version: billing.version + 1, ..billing.clone() };
+    let mut info = PdfInfo { sha256: hex::encode(Sha256::digest(&pdf)), size: pdf.len() as u64 };
+    match app.stores.objects.create_object(&key, bytes::Bytes::from(pdf), "application/pdf").await {
+        Ok(_) => {}
+        // An earlier attempt stored it (the same input renders the same bytes): the invoice
+        // records exactly what is stored, which never changes.
+        Err(StoreError::AlreadyExists) => {
+            info = stored_pdf(app, &key).await?.ok_or_else(|| ApiError::Unavailable(format!("{key} exists but cannot be read yet")))?.0;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let size = info.size;
+    let (issued, billing_issued) = lifecycle::issue(&invoice, &billing, info, app.clock.now()).map_err(refused)?;
     match app.stores.invoices.update_invoice_and_billing(&issued, invoice.version, &billing_issued, billing.version).await {
         Ok(()) => {
             tracing::info!(invoice_number = %issued.invoice_number, size, "invoice issued");
@@ -222,34 +218,48 @@ async fn finish(app: &App, invoice: Invoice, billing: BillingRecord) -> Result<I
     }
 }
 
-/// Tenants see issued and void invoices, never one still rendering.
-fn visible(invoice: &Invoice) -> bool {
-    invoice.status != InvoiceStatus::Rendering
+/// Tenants see invoices once issued (then paid or void too), never one still being made.
+fn visible(caller: &Caller, invoice: &Invoice) -> bool {
+    caller.tenant_id().is_none() || invoice.status().is_delivered()
 }
 
 pub async fn get(app: &App, caller: &Caller, tenant: &TenantId, number: &InvoiceNumber) -> Result<Invoice, ApiError> {
     caller.authorize_tenant(tenant)?;
-    app.stores.invoices.get_invoice(tenant, number).await?.filter(|i| caller.tenant_id().is_none() || visible(i)).ok_or(ApiError::NotFound)
+    app.stores.invoices.get_invoice(tenant, number).await?.filter(|i| visible(caller, i)).ok_or(ApiError::NotFound)
 }
 
 /// An invoice whose PDF the caller may download, and where the PDF is.
 pub async fn pdf_of(app: &App, caller: &Caller, tenant: &TenantId, number: &InvoiceNumber) -> Result<(Invoice, ObjectKey, PdfInfo), ApiError> {
     let invoice = get(app, caller, tenant, number).await?;
-    let info = invoice.pdf.clone().ok_or(ApiError::NotFound)?;
+    let info = invoice.pdf().cloned().ok_or(ApiError::NotFound)?;
     let key = pdf_key(&invoice)?;
     Ok((invoice, key, info))
 }
 
-pub async fn list(app: &App, caller: &Caller, tenant: &TenantId, period: Option<BillingPeriod>, page: &PageRequest) -> Result<Page<Invoice>, ApiError> {
+/// The filter in a listing's query: `period` (YYYY-MM) and `status`; problems go to `v`.
+pub fn filter_from_query(query: &crate::http::Query<'_>, v: &mut Validator) -> InvoiceFilter {
+    let period = v.check_opt("query.period", query.get("period"), BillingPeriod::parse).flatten();
+    let status = v.check_opt("query.status", query.get("status"), InvoiceStatus::parse).flatten();
+    InvoiceFilter { period, statuses: status.map(|s| vec![s]) }
+}
+
+/// Lists a tenant's invoices; a tenant caller's listing holds only delivered ones.
+pub async fn list(app: &App, caller: &Caller, tenant: &TenantId, mut filter: InvoiceFilter, page: &PageRequest) -> Result<Page<Invoice>, ApiError> {
     caller.authorize_tenant(tenant)?;
     if app.stores.tenants.get_tenant(tenant).await?.is_none() {
         return Err(ApiError::NotFound);
     }
-    let mut page = app.stores.invoices.list_invoices(tenant, period, page).await?;
     if caller.tenant_id().is_some() {
-        page.items.retain(visible);
+        let delivered = [InvoiceStatus::Issued, InvoiceStatus::Paid, InvoiceStatus::Void];
+        filter.statuses = Some(match filter.statuses {
+            None => delivered.to_vec(),
+            Some(asked) => asked.into_iter().filter(|s| s.is_delivered()).collect(),
+        });
+        if filter.statuses.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Page { items: Vec::new(), next_cursor: None });
+        }
     }
-    Ok(page)
+    Ok(app.stores.invoices.list_invoices(tenant, &filter, page).await?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -258,10 +268,8 @@ pub struct VoidInput {
     pub reason: String,
 }
 
-/// Voids an issued invoice and its billing record (operator only); the number stays used.
-pub async fn void(app: &App, caller: &Caller, tenant: &TenantId, number: &InvoiceNumber, input: VoidInput) -> Result<Invoice, ApiError> {
-    caller.require_operator()?;
-    let reason = text(&input.reason, 500, true).map_err(|m| ApiError::field("reason", m))?;
+/// The invoice `number` and the billing record it is bound to.
+async fn pair(app: &App, tenant: &TenantId, number: &InvoiceNumber) -> Result<(Invoice, BillingRecord), ApiError> {
     let invoice = app.stores.invoices.get_invoice(tenant, number).await?.ok_or(ApiError::NotFound)?;
     let billing = app
         .stores
@@ -269,12 +277,15 @@ pub async fn void(app: &App, caller: &Caller, tenant: &TenantId, number: &Invoic
         .get_billing(tenant, &invoice.billing_id)
         .await?
         .ok_or_else(|| ApiError::Internal(format!("invoice {number} names a missing billing record")))?;
-    if invoice.status != InvoiceStatus::Issued || !billing.status.can_become(BillingStatus::Void) {
-        return Err(ApiError::Conflict(format!("Only issued, unpaid invoices can be voided; this one's billing record is {}.", billing.status.as_str())));
-    }
-    let now = app.clock.now();
-    let voided = Invoice { status: InvoiceStatus::Void, void_reason: Some(reason), updated_at: now, version: invoice.version + 1, ..invoice.clone() };
-    let billing_void = BillingRecord { status: BillingStatus::Void, updated_at: now, version: billing.version + 1, ..billing.clone() };
+    Ok((invoice, billing))
+}
+
+/// Voids an issued invoice and its billing record (operator only); the number stays used.
+pub async fn void(app: &App, caller: &Caller, tenant: &TenantId, number: &InvoiceNumber, input: VoidInput) -> Result<Invoice, ApiError> {
+    caller.require_operator()?;
+    let reason = text(&input.reason, 500, 10).map_err(|m| ApiError::field("reason", m))?;
+    let (invoice, billing) = pair(app, tenant, number).await?;
+    let (voided, billing_void) = lifecycle::void(&invoice, &billing, reason, app.clock.now()).map_err(refused)?;
     match app.stores.invoices.update_invoice_and_billing(&voided, invoice.version, &billing_void, billing.version).await {
         Ok(()) => Ok(voided),
         Err(StoreError::VersionMismatch) => Err(ApiError::Conflict("The invoice changed meanwhile; read it again.".into())),
@@ -282,19 +293,45 @@ pub async fn void(app: &App, caller: &Caller, tenant: &TenantId, number: &Invoic
     }
 }
 
-/// Records payment of an issued billing record (operator only).
-pub async fn mark_paid(app: &App, caller: &Caller, tenant: &TenantId, id: &BillingId) -> Result<BillingRecord, ApiError> {
+/// `POST .../paid`: an optional body; without `paidOn` the payment is dated today in Japan.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PaidInput {
+    #[serde(default)]
+    pub paid_on: Option<String>,
+}
+
+/// Today's date in Japan (UTC+9, no daylight saving), the date payments are booked on.
+pub fn today_in_japan(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    (now + chrono::TimeDelta::hours(9)).date_naive()
+}
+
+/// Records payment of an issued invoice and its billing record, both in one write (operator
+/// only). Paying a paid record again returns it as it is.
+pub async fn mark_paid(app: &App, caller: &Caller, tenant: &TenantId, id: &BillingId, input: PaidInput) -> Result<BillingRecord, ApiError> {
     caller.require_operator()?;
+    let today = today_in_japan(app.clock.now());
+    let paid_on = match input.paid_on.as_deref() {
+        None => today,
+        Some(raw) => {
+            let d = parse_date(raw).map_err(|m| ApiError::field("paidOn", m))?;
+            if d > today {
+                return Err(ApiError::field("paidOn", format!("must not be in the future (today is {today} in Japan)")));
+            }
+            d
+        }
+    };
     let billing = app.stores.billings.get_billing(tenant, id).await?.ok_or(ApiError::NotFound)?;
-    if billing.status == BillingStatus::Paid {
+    if billing.status() == BillingStatus::Paid {
         return Ok(billing);
     }
-    if !billing.status.can_become(BillingStatus::Paid) {
-        return Err(ApiError::Conflict(format!("Only issued billing records can be paid; this one is {}.", billing.status.as_str())));
-    }
-    let paid = BillingRecord { status: BillingStatus::Paid, updated_at: app.clock.now(), version: billing.version + 1, ..billing.clone() };
-    match app.stores.billings.replace_billing(&paid, billing.version).await {
-        Ok(()) => Ok(paid),
+    let Some(number) = billing.invoice_number().cloned() else {
+        return Err(ApiError::Conflict(format!("Only issued billing records can be paid; this one is {}.", billing.status().as_str())));
+    };
+    let (invoice, billing) = pair(app, tenant, &number).await?;
+    let (paid, billing_paid) = lifecycle::pay(&invoice, &billing, paid_on, app.clock.now()).map_err(refused)?;
+    match app.stores.invoices.update_invoice_and_billing(&paid, invoice.version, &billing_paid, billing.version).await {
+        Ok(()) => Ok(billing_paid),
         Err(StoreError::VersionMismatch) => Err(ApiError::Conflict("The billing record changed meanwhile; read it again.".into())),
         Err(e) => Err(e.into()),
     }

@@ -76,10 +76,10 @@ pub struct TenantPatch {
 }
 
 fn profile(input: CustomerProfileInput, v: &mut Validator) -> Option<CustomerProfile> {
-    let company_name = v.check("customerProfile.companyName", text(&input.company_name, NAME_MAX, false));
+    let company_name = v.check("customerProfile.companyName", text(&input.company_name, NAME_MAX, 1));
     let postal_code = v.check("customerProfile.postalCode", PostalCode::parse(&input.postal_code));
-    let address = v.check("customerProfile.address", text(&input.address, ADDRESS_MAX, false));
-    let contact_name = v.check("customerProfile.billingContact.name", text(&input.billing_contact.name, NAME_MAX, false));
+    let address = v.check("customerProfile.address", text(&input.address, ADDRESS_MAX, 1));
+    let contact_name = v.check("customerProfile.billingContact.name", text(&input.billing_contact.name, NAME_MAX, 1));
     let email = v.check("customerProfile.billingContact.email", Email::parse(&input.billing_contact.email));
     Some(CustomerProfile {
         company_name: company_name?,
@@ -103,7 +103,7 @@ pub struct Onboarded {
 pub async fn create(app: &App, caller: &Caller, input: NewTenant) -> Result<Onboarded, ApiError> {
     caller.require_operator()?;
     let mut v = Validator::new();
-    let name = v.check("name", text(&input.name, NAME_MAX, false));
+    let name = v.check("name", text(&input.name, NAME_MAX, 1));
     let plan_tier = v.check("planTier", PlanTier::parse(&input.plan_tier));
     let profile = profile(input.customer_profile, &mut v);
     v.finish()?;
@@ -161,7 +161,7 @@ pub async fn update(app: &App, caller: &Caller, id: &TenantId, patch: TenantPatc
     let mut v = Validator::new();
     let key_fields = patch.plan_tier.is_present() || patch.status.is_present();
     if let Some(name) = patch.name.required("name", &mut v) {
-        next.name = v.check("name", text(&name, NAME_MAX, false)).unwrap_or(next.name);
+        next.name = v.check("name", text(&name, NAME_MAX, 1)).unwrap_or(next.name);
     }
     if let Some(tier) = patch.plan_tier.required("planTier", &mut v) {
         next.plan_tier = v.check("planTier", PlanTier::parse(&tier)).unwrap_or(next.plan_tier);
@@ -172,18 +172,18 @@ pub async fn update(app: &App, caller: &Caller, id: &TenantId, patch: TenantPatc
     if let Some(p) = patch.customer_profile.required("customerProfile", &mut v) {
         let cp = &mut next.customer_profile;
         if let Some(s) = p.company_name.required("customerProfile.companyName", &mut v) {
-            cp.company_name = v.check("customerProfile.companyName", text(&s, NAME_MAX, false)).unwrap_or(cp.company_name.clone());
+            cp.company_name = v.check("customerProfile.companyName", text(&s, NAME_MAX, 1)).unwrap_or(cp.company_name.clone());
         }
         if let Some(s) = p.postal_code.required("customerProfile.postalCode", &mut v) {
             cp.postal_code = v.check("customerProfile.postalCode", PostalCode::parse(&s)).unwrap_or(cp.postal_code.clone());
         }
         if let Some(s) = p.address.required("customerProfile.address", &mut v) {
-            cp.address = v.check("customerProfile.address", text(&s, ADDRESS_MAX, false)).unwrap_or(cp.address.clone());
+            cp.address = v.check("customerProfile.address", text(&s, ADDRESS_MAX, 1)).unwrap_or(cp.address.clone());
         }
         if let Some(c) = p.billing_contact.required("customerProfile.billingContact", &mut v) {
             let bc = &mut cp.billing_contact;
             if let Some(s) = c.name.required("customerProfile.billingContact.name", &mut v) {
-                bc.name = v.check("customerProfile.billingContact.name", text(&s, NAME_MAX, false)).unwrap_or(bc.name.clone());
+                bc.name = v.check("customerProfile.billingContact.name", text(&s, NAME_MAX, 1)).unwrap_or(bc.name.clone());
             }
             if let Some(s) = c.email.required("customerProfile.billingContact.email", &mut v) {
                 bc.email = v.check("customerProfile.billingContact.email", Email::parse(&s)).unwrap_or(bc.email.clone());

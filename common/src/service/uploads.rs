@@ -1,8 +1,10 @@
 //! PDFs made by the operator's own system: the invoice is numbered first
 //! (`invoices::issue_external`), then its PDF is uploaded straight to storage through a presigned
-//! PUT (type and length pinned, short expiry), then a completion call checks what arrived (a PDF,
-//! within the size limit, with the SHA-256 the client announced) and only then marks the invoice
-//! issued. A refused upload is deleted: nothing is left behind.
+//! PUT (type and length pinned, short expiry) to a staging key of its own, then a completion call
+//! checks what arrived (a PDF, within the size limit, with the SHA-256 the client announced),
+//! copies exactly those bytes to the invoice's key with a write that cannot replace anything, and
+//! only then marks the invoice issued. A refused upload is deleted: nothing is left behind. A PUT
+//! with the same URL after completion lands on the staging key and changes nothing.
 
 use std::time::Duration;
 
@@ -11,10 +13,10 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::invoices::pdf_key;
+use super::invoices::{pdf_key, stored_pdf};
 use crate::app::App;
 use crate::caller::Caller;
-use crate::domain::{BillingRecord, BillingStatus, Invoice, InvoiceNumber, InvoiceStatus, PdfInfo, PdfSource, TenantId};
+use crate::domain::{Invoice, InvoiceNumber, InvoiceStatus, PdfInfo, PdfSource, TenantId, lifecycle};
 use crate::error::ApiError;
 use crate::store::{ObjectKey, StoreError};
 use crate::validation::FieldError;
@@ -46,47 +48,66 @@ pub struct UploadComplete {
     pub sha256: String,
 }
 
-/// The invoice waiting for an uploaded PDF, and where the PDF goes.
-async fn awaiting(app: &App, caller: &Caller, tenant: &TenantId, number: &InvoiceNumber) -> Result<(Invoice, ObjectKey), ApiError> {
+/// Where an uploaded PDF lands until it is checked: a key of its own, never the invoice's. The
+/// invoice's key is written once, by completion, with a write that cannot replace anything.
+pub fn upload_key(invoice: &Invoice) -> Result<ObjectKey, ApiError> {
+    ObjectKey::new(&invoice.tenant_id, &format!("uploads/{}.pdf", invoice.invoice_number)).map_err(ApiError::Internal)
+}
+
+/// The invoice waiting for an uploaded PDF.
+async fn awaiting(app: &App, caller: &Caller, tenant: &TenantId, number: &InvoiceNumber) -> Result<Invoice, ApiError> {
     caller.require_operator()?;
     let invoice = app.stores.invoices.get_invoice(tenant, number).await?.ok_or(ApiError::NotFound)?;
-    if invoice.pdf_source != PdfSource::External || invoice.status != InvoiceStatus::Rendering {
-        return Err(ApiError::Conflict("This invoice does not take an uploaded PDF: issue the billing record with ?pdf=external to upload its PDF.".into()));
+    match invoice.status() {
+        InvoiceStatus::AwaitingUpload => Ok(invoice),
+        InvoiceStatus::Rendering => Err(ApiError::Conflict(format!(
+            "Invoice {number} is rendered by seikyu, not uploaded: issue the billing record with ?pdf=external to upload its PDF."
+        ))),
+        s => Err(ApiError::Conflict(format!("Invoice {number} is {}: its PDF is stored and can no longer be replaced.", s.as_str()))),
     }
-    let key = pdf_key(&invoice)?;
-    Ok((invoice, key))
 }
 
 pub async fn upload_url(app: &App, caller: &Caller, tenant: &TenantId, number: &InvoiceNumber, input: UploadRequest) -> Result<UploadUrl, ApiError> {
-    let (_, key) = awaiting(app, caller, tenant, number).await?;
+    let invoice = awaiting(app, caller, tenant, number).await?;
     let length = u64::try_from(input.content_length).ok().filter(|l| (1..=MAX_UPLOAD).contains(l));
     let Some(length) = length else {
         return Err(ApiError::field("contentLength", format!("must be the PDF's size in bytes, 1 to {MAX_UPLOAD}")));
     };
-    let url = app.stores.objects.presign_put(&key, "application/pdf", length, UPLOAD_TTL).await?;
+    let url = app.stores.objects.presign_put(&upload_key(&invoice)?, "application/pdf", length, UPLOAD_TTL).await?;
     let expires_at = app.clock.now() + TimeDelta::seconds(UPLOAD_TTL.as_secs() as i64);
     let headers = [("Content-Type", "application/pdf".to_owned()), ("Content-Length", length.to_string())].into_iter().collect();
     Ok(UploadUrl { method: "PUT", url, headers, expires_at })
 }
 
-/// Checks the uploaded object and issues the invoice with it; a bad upload is deleted and refused
-/// field by field (422).
+/// Checks the uploaded object, puts it in the invoice's place and issues the invoice; a bad upload
+/// is deleted and refused field by field (422). Completing an issued invoice again with the same
+/// SHA-256 returns it as it is.
 pub async fn complete(app: &App, caller: &Caller, tenant: &TenantId, number: &InvoiceNumber, input: UploadComplete) -> Result<Invoice, ApiError> {
-    let (invoice, key) = awaiting(app, caller, tenant, number).await?;
     let announced = input.sha256.to_ascii_lowercase();
     if announced.len() != 64 || !announced.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::field("sha256", "must be the PDF's SHA-256 as 64 hex digits"));
     }
+    caller.require_operator()?;
+    if let Some(done) = app.stores.invoices.get_invoice(tenant, number).await?
+        && done.status().is_delivered()
+        && done.pdf_source == PdfSource::External
+        && done.pdf().is_some_and(|p| p.sha256 == announced)
+    {
+        return Ok(done);
+    }
+    let invoice = awaiting(app, caller, tenant, number).await?;
+    let staged = upload_key(&invoice)?;
     let object = app
         .stores
         .objects
-        .get_object(&key, None)
+        .get_object(&staged, None)
         .await?
         .ok_or_else(|| ApiError::field("upload", "nothing was uploaded yet: PUT the PDF to the upload URL first"))?;
     let mut problems = Vec::new();
     if object.meta.size > MAX_UPLOAD {
         problems.push(FieldError::new("upload", format!("is {} bytes; PDFs are at most {MAX_UPLOAD}", object.meta.size)));
     }
+    let etag = object.meta.etag.clone();
     let (mut hasher, mut head, mut size) = (Sha256::new(), Vec::<u8>::with_capacity(5), 0u64);
     let mut stream = object.stream;
     while let Some(chunk) = stream.next().await {
@@ -105,9 +126,26 @@ pub async fn complete(app: &App, caller: &Caller, tenant: &TenantId, number: &In
         problems.push(FieldError::new("sha256", "does not match the uploaded bytes"));
     }
     if !problems.is_empty() {
-        app.stores.objects.delete_object(&key).await?;
+        app.stores.objects.delete_object(&staged).await?;
         tracing::info!(invoice = %number, "refused an uploaded PDF and deleted it");
         return Err(ApiError::UnprocessableFields(problems));
+    }
+    let final_key = pdf_key(&invoice)?;
+    match app.stores.objects.copy_object(&staged, &final_key, &etag).await {
+        Ok(_) => {}
+        // An earlier completion copied it and stopped before issuing: fine if it is these bytes.
+        Err(StoreError::AlreadyExists) => {
+            let stored = stored_pdf(app, &final_key).await?.map(|(info, _)| info.sha256);
+            if stored.as_deref() != Some(sha256.as_str()) {
+                return Err(ApiError::Internal(format!("{final_key} holds bytes other than the checked upload")));
+            }
+        }
+        Err(StoreError::VersionMismatch) => {
+            return Err(ApiError::Conflict(
+                "The upload was replaced while it was being checked; complete again with the SHA-256 of the PDF you uploaded last.".into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
     }
     let billing = app
         .stores
@@ -115,13 +153,15 @@ pub async fn complete(app: &App, caller: &Caller, tenant: &TenantId, number: &In
         .get_billing(tenant, &invoice.billing_id)
         .await?
         .ok_or_else(|| ApiError::Internal(format!("invoice {number} names a missing billing record")))?;
-    let now = app.clock.now();
-    let issued =
-        Invoice { status: InvoiceStatus::Issued, pdf: Some(PdfInfo { sha256, size }), updated_at: now, version: invoice.version + 1, ..invoice.clone() };
-    let billing_issued = BillingRecord { status: BillingStatus::Issued, updated_at: now, version: billing.version + 1, ..billing.clone() };
+    let (issued, billing_issued) = lifecycle::issue(&invoice, &billing, PdfInfo { sha256, size }, app.clock.now()).map_err(|e| ApiError::Conflict(e.0))?;
     match app.stores.invoices.update_invoice_and_billing(&issued, invoice.version, &billing_issued, billing.version).await {
-        Ok(()) => Ok(issued),
-        Err(StoreError::VersionMismatch) => Err(ApiError::Conflict("The invoice changed meanwhile; read it again.".into())),
-        Err(e) => Err(e.into()),
+        Ok(()) => {}
+        Err(StoreError::VersionMismatch) => return Err(ApiError::Conflict("The invoice changed meanwhile; read it again.".into())),
+        Err(e) => return Err(e.into()),
     }
+    // The staging copy is no longer needed; a failure here leaves an unreferenced object only.
+    if let Err(e) = app.stores.objects.delete_object(&staged).await {
+        tracing::warn!(invoice = %number, error = %e, "could not delete the checked upload");
+    }
+    Ok(issued)
 }

@@ -8,6 +8,7 @@ pub mod embedded;
 mod idempotency;
 mod object;
 mod principal;
+mod verified;
 
 use std::sync::Arc;
 
@@ -18,9 +19,10 @@ pub use cursor::CursorCodec;
 pub use idempotency::{Begin, IdempotencyKey, IdempotencyRecord, IdempotencyState, LEASE, RETENTION, StoredResponse};
 pub use object::{ByteRange, ByteStream, ObjectBody, ObjectKey, ObjectMeta};
 pub use principal::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
+pub use verified::Verified;
 
 use crate::domain::{
-    BillingFilter, BillingId, BillingPeriod, BillingRecord, Contract, ContractFilter, ContractId, Invoice, InvoiceNumber, IssuerSettings, Metered, Tenant,
+    BillingFilter, BillingId, BillingRecord, Contract, ContractFilter, ContractId, Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, Metered, Tenant,
     TenantId,
 };
 use crate::error::ApiError;
@@ -158,8 +160,9 @@ pub trait InvoiceStore: Send + Sync {
         billing: &BillingRecord,
         billing_version: u64,
     ) -> Result<(), StoreError>;
-    /// A tenant's invoices in number order, optionally of one billing period.
-    async fn list_invoices(&self, tenant: &TenantId, period: Option<BillingPeriod>, page: &PageRequest) -> Result<Page<Invoice>, StoreError>;
+    /// A tenant's invoices in number order that match `filter`. Cursors are bound to the tenant
+    /// and the filter.
+    async fn list_invoices(&self, tenant: &TenantId, filter: &InvoiceFilter, page: &PageRequest) -> Result<Page<Invoice>, StoreError>;
 }
 
 #[async_trait]
@@ -175,7 +178,13 @@ pub const MAX_TRANSACTION_ITEMS: usize = 100;
 
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
-    async fn put_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError>;
+    /// Stores a new object. `AlreadyExists` when the key holds one: a stored object is never
+    /// replaced (an issued invoice's bytes must not change).
+    async fn create_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError>;
+    /// Copies `from` to the new key `to`, only while `from` still has the ETag `from_etag` (the
+    /// bytes the caller checked): `VersionMismatch` when it changed, `AlreadyExists` when `to`
+    /// holds an object.
+    async fn copy_object(&self, from: &ObjectKey, to: &ObjectKey, from_etag: &str) -> Result<ObjectMeta, StoreError>;
     /// The object as a byte stream, or the part of it in `range`; `None` when absent.
     async fn get_object(&self, key: &ObjectKey, range: Option<ByteRange>) -> Result<Option<ObjectBody>, StoreError>;
     async fn head_object(&self, key: &ObjectKey) -> Result<Option<ObjectMeta>, StoreError>;

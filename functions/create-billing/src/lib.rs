@@ -29,7 +29,7 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
         let rounding = billings::rounding(&app).await?;
         let location = format!("/v1/tenants/{tenant}/billings/{}", record.billing_id);
         let etag = record.etag();
-        common::http::created(&location, &etag, &BillingView::of(record, rounding)?)
+        common::http::created(&location, &etag, &BillingView::of(&record, rounding)?)
     })
     .await
 }

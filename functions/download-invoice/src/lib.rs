@@ -9,6 +9,7 @@ use common::domain::{InvoiceNumber, Metered, TenantId};
 use common::http::percent;
 use common::runtime::{self, BoxFuture, StreamBody};
 use common::service::{invoices, usage};
+use common::store::Verified;
 use common::validation::Validator;
 use common::{ApiError, App, caller};
 use futures_util::TryStreamExt;
@@ -79,10 +80,15 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, Api
     let object = app.stores.objects.get_object(&key, range).await?.ok_or_else(|| ApiError::Internal(format!("the PDF of {number} is missing from storage")))?;
     let size = object.meta.size;
     let span = object.span;
+    if size != info.size {
+        return Err(ApiError::Internal(format!("the stored PDF of {number} is {size} bytes; the invoice recorded {}", info.size)));
+    }
+    // A whole PDF is checked against the invoice's SHA-256 as it streams (a part cannot be).
+    let stream = if span.is_none() { Box::pin(Verified::new(object.stream, info)) } else { object.stream };
     let log_number = number.to_string();
-    // A storage error mid-way ends the response without its final chunk, so the client sees it
-    // incomplete; the reason goes to the log.
-    let frames = object.stream.inspect_err(move |e| tracing::error!(error = %e, invoice = %log_number, "PDF stream failed mid-way")).map_ok(Frame::data);
+    // A storage error mid-way (or bytes that are not the invoice's) ends the response without its
+    // final chunk, so the client sees it incomplete; the reason goes to the log.
+    let frames = stream.inspect_err(move |e| tracing::error!(error = %e, invoice = %log_number, "PDF stream failed mid-way")).map_ok(Frame::data);
     let body = usage::metered_stream(app.clone(), tenant.clone(), Frames::new(frames).boxed_unsync(), Metered::default());
     let mut r = Response::new(body);
     *r.status_mut() = if span.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };

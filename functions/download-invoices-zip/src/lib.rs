@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use common::caller::Caller;
-use common::domain::{BillingPeriod, Invoice, InvoiceStatus, Metered, TenantId};
+use common::domain::{BillingPeriod, Invoice, InvoiceFilter, InvoiceStatus, Metered, TenantId};
 use common::export::zip::{ZipWriter, dos_date};
 use common::http::percent;
 use common::runtime::{self, BoxFuture, StreamBody};
 use common::service::{invoices, usage};
-use common::store::{ByteStream, PageRequest};
+use common::store::{ByteStream, PageRequest, Verified};
 use common::validation::Validator;
 use common::{ApiError, App, caller};
 use futures_util::{StreamExt, TryStreamExt};
@@ -75,11 +75,14 @@ impl Bundle {
                     .map_err(io)?
                     .ok_or_else(|| io(format!("the PDF of {} is missing", invoice.invoice_number)))?;
                 let header = zip.begin(&format!("{}.pdf", invoice.invoice_number), dos_date(invoice.issue_date));
-                self.copying = Some(object.stream);
+                let recorded = invoice.pdf().cloned().ok_or_else(|| io(format!("{} has no PDF", invoice.invoice_number)))?;
+                // Each entry is checked against the invoice's SHA-256: altered bytes abort the
+                // bundle rather than sit in it looking whole.
+                self.copying = Some(Box::pin(Verified::new(object.stream, recorded)));
                 return Ok(Some((header, self)));
             }
             if let Some(cursor) = self.next_page.take() {
-                let page = invoices::list(&self.app, &self.caller, &self.tenant, Some(self.period), &PageRequest { limit: PAGE, cursor: Some(cursor) })
+                let page = invoices::list(&self.app, &self.caller, &self.tenant, in_bundle(self.period), &PageRequest { limit: PAGE, cursor: Some(cursor) })
                     .await
                     .map_err(io)?;
                 self.next_page = page.next_cursor;
@@ -92,9 +95,13 @@ impl Bundle {
     }
 }
 
-/// Issued invoices with their PDF go in the bundle; voided ones do not.
+/// The period's issued invoices go in the bundle, paid ones too; voided ones do not.
+fn in_bundle(period: BillingPeriod) -> InvoiceFilter {
+    InvoiceFilter { period: Some(period), statuses: Some(vec![InvoiceStatus::Issued, InvoiceStatus::Paid]) }
+}
+
 fn bundled(i: &Invoice) -> bool {
-    i.status == InvoiceStatus::Issued && i.pdf.is_some()
+    i.pdf().is_some()
 }
 
 async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, ApiError> {
@@ -106,7 +113,7 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, Api
     v.finish()?;
     let Some(period) = period else { return Err(ApiError::Internal("validation passed without a period".into())) };
     // The first page is read before the head, so refusals are proper 4xx answers.
-    let first = invoices::list(&app, &caller, &tenant, Some(period), &PageRequest { limit: PAGE, cursor: None }).await?;
+    let first = invoices::list(&app, &caller, &tenant, in_bundle(period), &PageRequest { limit: PAGE, cursor: None }).await?;
     let meter = (app.clone(), tenant.clone());
     let bundle = Bundle {
         app,

@@ -71,7 +71,7 @@ impl Cursor {
             text.push_str(&csv::header_row());
         }
         for record in &page.items {
-            self.rows += record.content.lines.len();
+            self.rows += record.content().lines.len();
             text.push_str(&csv::rows(record));
         }
         let (encoded, replaced) = self.encoding.encode(&text);

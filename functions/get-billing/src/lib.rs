@@ -23,5 +23,5 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let record = billings::get(&app, &caller, &tenant, &id).await?;
     let etag = record.etag();
     let rounding = billings::rounding(&app).await?;
-    common::http::with_etag(common::http::json(StatusCode::OK, &BillingView::of(record, rounding)?)?, &etag)
+    common::http::with_etag(common::http::json(StatusCode::OK, &BillingView::of(&record, rounding)?)?, &etag)
 }

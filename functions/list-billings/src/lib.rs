@@ -33,6 +33,6 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     v.finish()?;
     let page = billings::list(&app, &caller, &tenant, filter, &PageRequest { limit, cursor }).await?;
     let rounding = billings::rounding(&app).await?;
-    let items = page.items.into_iter().map(|b| BillingView::of(b, rounding)).collect::<Result<Vec<_>, _>>()?;
+    let items = page.items.into_iter().map(|b| BillingView::of(&b, rounding)).collect::<Result<Vec<_>, _>>()?;
     common::http::json(StatusCode::OK, &PageView { items, next_cursor: page.next_cursor })
 }

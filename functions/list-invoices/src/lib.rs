@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use common::domain::{BillingPeriod, TenantId};
+use common::domain::TenantId;
 use common::runtime::{self, BoxFuture};
 use common::service::contracts::PageView;
 use common::service::invoices;
@@ -25,12 +25,12 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
 async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller::of_request(&app, &req).await?;
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
-    let query = common::http::Query::new(&req, &["period", "limit", "cursor"])?;
+    let query = common::http::Query::new(&req, &["period", "status", "limit", "cursor"])?;
     let mut v = Validator::new();
-    let period = v.check_opt("query.period", query.get("period"), BillingPeriod::parse).flatten();
+    let filter = invoices::filter_from_query(&query, &mut v);
     let limit = query.limit(&mut v, DEFAULT_LIMIT, MAX_PAGE);
     let cursor = query.cursor(&mut v);
     v.finish()?;
-    let page = invoices::list(&app, &caller, &tenant, period, &PageRequest { limit, cursor }).await?;
+    let page = invoices::list(&app, &caller, &tenant, filter, &PageRequest { limit, cursor }).await?;
     common::http::json(StatusCode::OK, &PageView::from(page))
 }

@@ -1,4 +1,5 @@
-//! `POST /v1/tenants/{tenantId}/billings/{billingId}/paid`: Records that an issued billing record was paid (operator only).
+//! `POST /v1/tenants/{tenantId}/billings/{billingId}/paid`: Records that an issued invoice was paid, on the invoice and its
+//! billing record alike (operator only); optional body `{"paidOn": "YYYY-MM-DD"}`, default today in Japan.
 
 use std::sync::Arc;
 
@@ -22,8 +23,9 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     caller.require_operator()?;
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let id = common::http::path_param(&req, "billingId", BillingId::parse)?;
-    let record = invoices::mark_paid(&app, &caller, &tenant, &id).await?;
+    let input = common::http::optional_json_body(&req)?;
+    let record = invoices::mark_paid(&app, &caller, &tenant, &id, input).await?;
     let etag = record.etag();
     let rounding = common::service::billings::rounding(&app).await?;
-    common::http::with_etag(common::http::json(StatusCode::OK, &BillingView::of(record, rounding)?)?, &etag)
+    common::http::with_etag(common::http::json(StatusCode::OK, &BillingView::of(&record, rounding)?)?, &etag)
 }

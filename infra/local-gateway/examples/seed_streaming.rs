@@ -10,10 +10,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use common::clock::SystemClock;
-use common::domain::{
-    BillingContent, BillingId, BillingLine, BillingPeriod, BillingRecord, BillingStatus, Invoice, InvoiceNumber, InvoiceStatus, IssuerSnapshot, PdfInfo,
-    RegistrationNumber, TaxCategory, Yen,
-};
+use common::domain::{BillingContent, BillingId, BillingLine, BillingPeriod, BillingRecord, InvoiceNumber, PdfInfo, PdfSource, TaxCategory, Yen, lifecycle};
 use common::store::ObjectKey;
 use common::store::embedded::{EmbeddedOptions, EmbeddedStore};
 use local_gateway::start::{Options, start};
@@ -66,51 +63,30 @@ async fn main() -> Result<(), String> {
         due_date: period.first_day().unwrap_or_default(),
     };
     let now = chrono::Utc::now();
-    let record = |i: usize| BillingRecord {
-        billing_id: BillingId::parse(&format!("2025-06-{i:08}")).unwrap_or_else(|_| BillingId::new(period, [0; 8])),
-        tenant_id: tenant.clone(),
-        period,
-        content: content.clone(),
-        status: BillingStatus::Issued,
-        invoice_number: None,
-        created_at: now,
-        updated_at: now,
-        version: 1,
+    let draft = |i: usize| {
+        let id = BillingId::parse(&format!("2025-06-{i:08}")).unwrap_or_else(|_| BillingId::new(period, [0; 8]));
+        BillingRecord::draft(id, tenant.clone(), content.clone(), now)
+    };
+    // Records reach `issued` the only way they can: bound to a number, then issued.
+    let issued_record = |i: usize| -> Result<BillingRecord, String> {
+        let d = draft(i);
+        let n = InvoiceNumber::parse(&format!("CSV-2025-{:07}", i + 1))?;
+        let (invoice, bound) = lifecycle::bind(&d, lifecycle::freeze(&d, &issued, recipient.clone(), n, PdfSource::Rendered)?, now).map_err(|e| e.0)?;
+        Ok(lifecycle::issue(&invoice, &bound, PdfInfo { sha256: "0".repeat(64), size: 0 }, now).map_err(|e| e.0)?.1)
     };
     for batch in (0..records).collect::<Vec<_>>().chunks(10_000) {
-        store.import_billings(batch.iter().map(|i| record(*i)).collect()).await.map_err(|e| e.to_string())?;
+        let batch = batch.iter().map(|i| issued_record(*i)).collect::<Result<Vec<_>, _>>()?;
+        store.import_billings(batch).await.map_err(|e| e.to_string())?;
     }
-    // The invoice that names the big object (its billing record is the first imported one).
-    let bound = BillingRecord { invoice_number: Some(number.clone()), ..record(records) };
-    let invoice = Invoice {
-        invoice_number: number.clone(),
-        tenant_id: tenant.clone(),
-        billing_id: bound.billing_id.clone(),
-        period,
-        status: InvoiceStatus::Issued,
-        issue_date: content.issue_date,
-        due_date: content.due_date,
-        recipient,
-        issuer: IssuerSnapshot {
-            name: issued.name,
-            address: issued.address,
-            registration_number: RegistrationNumber::parse("T8700110005901")?,
-            bank_details: issued.bank_details,
-        },
-        lines: content.lines.clone(),
-        notes: None,
-        totals: content.totals(issued.rounding)?,
-        pdf: Some(PdfInfo { sha256: sha.clone(), size: (mib as u64) << 20 }),
-        pdf_source: common::domain::PdfSource::External,
-        void_reason: None,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
+    // The invoice that names the big object, numbered and issued through the store's ports.
     use common::store::{BillingStore, InvoiceStore};
-    store.create_billing(&BillingRecord { invoice_number: None, ..bound.clone() }).await.map_err(|e| e.to_string())?;
+    let big = draft(records);
+    store.create_billing(&big).await.map_err(|e| e.to_string())?;
+    let (invoice, bound) = lifecycle::bind(&big, lifecycle::freeze(&big, &issued, recipient, number.clone(), PdfSource::External)?, now).map_err(|e| e.0)?;
     let seq = store.next_invoice_seq(2025).await.map_err(|e| e.to_string())?;
-    store.allocate_invoice(2025, seq, &invoice, &bound, 1).await.map_err(|e| e.to_string())?;
+    store.allocate_invoice(2025, seq, &invoice, &bound, big.version).await.map_err(|e| e.to_string())?;
+    let (done, done_record) = lifecycle::issue(&invoice, &bound, PdfInfo { sha256: sha.clone(), size: (mib as u64) << 20 }, now).map_err(|e| e.0)?;
+    store.update_invoice_and_billing(&done, invoice.version, &done_record, bound.version).await.map_err(|e| e.to_string())?;
     println!("tenant={tenant} invoice={number} sha256={sha} rows={}", records * 10);
     Ok(())
 }

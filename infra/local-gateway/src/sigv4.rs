@@ -223,11 +223,13 @@ impl Verifier {
             return Err(Refusal::InvalidSignature(scope_errors.trim_end().to_owned()));
         }
         let key = self.credentials.access_key(auth.access_key).ok_or(Refusal::InvalidToken)?;
-        if let Some(token) = &key.session_token {
-            let sent = header(req.headers, "x-amz-security-token").unwrap_or("");
-            if !bool::from(sent.as_bytes().ct_eq(token.as_bytes())) {
-                return Err(Refusal::InvalidToken);
-            }
+        // Temporary credentials need their token; long-term ones (AKIA…) must not carry one: AWS
+        // refuses a leftover AWS_SESSION_TOKEN the same way, so a client that works here works there.
+        let sent = header(req.headers, "x-amz-security-token");
+        match (&key.session_token, sent) {
+            (Some(token), Some(sent)) if bool::from(sent.as_bytes().ct_eq(token.as_bytes())) => {}
+            (None, None) => {}
+            _ => return Err(Refusal::InvalidToken),
         }
 
         let signed: Vec<&str> = auth.signed_headers.split(';').collect();
@@ -307,6 +309,32 @@ mod tests {
         assert!(
             matches!(v.verify(&tampered, at), Err(Refusal::InvalidSignature(m)) if m.contains("The Canonical String for this request should have been\n'POST\n/\n"))
         );
+    }
+
+    #[test]
+    fn a_token_must_match_temporary_credentials_and_is_refused_on_long_term_ones() {
+        let v = Verifier::for_service("us-east-1", "service", creds());
+        let vanilla = |token: Option<&str>| {
+            let mut h = HeaderMap::new();
+            h.insert("host", "example.amazonaws.com".parse().unwrap());
+            h.insert("x-amz-date", "20150830T123600Z".parse().unwrap());
+            h.insert(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+                    .parse()
+                    .unwrap(),
+            );
+            if let Some(t) = token {
+                h.insert("x-amz-security-token", t.parse().unwrap());
+            }
+            h
+        };
+        let at = NaiveDateTime::parse_from_str("20150830T123900Z", SIGNED_DATE).unwrap().and_utc();
+        let with = vanilla(Some("bogus"));
+        let req = Signed { method: "GET", path: "/", query: "", headers: &with, body: b"" };
+        assert_eq!(v.verify(&req, at), Err(Refusal::InvalidToken), "a long-term key with a stray session token");
+        let without = vanilla(None);
+        assert!(v.verify(&Signed { headers: &without, ..req }, at).is_ok());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use super::dynamo::Cond;
 use super::items::{self, Item};
 use super::{AwsStore, sdk_unavailable};
-use crate::domain::{BillingPeriod, BillingRecord, Invoice, InvoiceNumber, IssuerSettings, TenantId};
+use crate::domain::{BillingRecord, Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
 use crate::store::{InvoiceStore, MAX_TRANSACTION_ITEMS, Page, PageRequest, StoreError};
 
 const ISSUER_PK: &str = "ISSUER";
@@ -109,13 +109,11 @@ impl InvoiceStore for AwsStore {
             .await
     }
 
-    async fn list_invoices(&self, tenant: &TenantId, period: Option<BillingPeriod>, page: &PageRequest) -> Result<Page<Invoice>, StoreError> {
-        let scope = format!("invoices?period={}", period.map(|p| p.to_string()).unwrap_or_default());
+    async fn list_invoices(&self, tenant: &TenantId, filter: &InvoiceFilter, page: &PageRequest) -> Result<Page<Invoice>, StoreError> {
+        let scope = filter.scope();
         let after = page.cursor.as_deref().map(|c| self.codec.open(tenant, &scope, c)).transpose()?.map(|n| format!("{INVOICE_SK_PREFIX}{n}"));
         let (items, more) = self
-            .page(&items::tenant_pk(tenant), INVOICE_SK_PREFIX, &format!("{INVOICE_SK_PREFIX}~"), after, page.limit.max(1), |i: &Invoice| {
-                period.is_none_or(|p| i.period == p)
-            })
+            .page(&items::tenant_pk(tenant), INVOICE_SK_PREFIX, &format!("{INVOICE_SK_PREFIX}~"), after, page.limit.max(1), |i: &Invoice| filter.matches(i))
             .await?;
         let next_cursor = self.codec.next(tenant, &scope, more, items.last().map(|l| l.invoice_number.as_str()));
         Ok(Page { items, next_cursor })

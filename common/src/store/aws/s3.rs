@@ -15,6 +15,11 @@ use tokio_util::io::ReaderStream;
 use super::{AwsStore, sdk_unavailable};
 use crate::store::{ByteRange, MAX_PRESIGN, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, StoreError};
 
+/// The HTTP status of S3's answer, when there was one.
+fn status_of<E>(e: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Option<u16> {
+    e.raw_response().map(|r| r.status().as_u16())
+}
+
 /// S3's limit for one PUT.
 const MAX_PUT: usize = 5 * 1024 * 1024 * 1024;
 const CHUNK: usize = 64 * 1024;
@@ -32,22 +37,57 @@ fn presign_config(expires: Duration) -> Result<PresigningConfig, StoreError> {
 
 #[async_trait]
 impl ObjectStore for AwsStore {
-    async fn put_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError> {
+    async fn create_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError> {
         if body.len() > MAX_PUT {
             return Err(StoreError::TooLarge(format!("{} bytes; one S3 PUT takes at most {MAX_PUT}", body.len())));
         }
         let size = body.len() as u64;
+        // S3's conditional write: 412 when the key holds an object, so nothing is ever replaced.
         let out = self
             .s3
             .put_object()
             .bucket(&self.bucket)
             .key(key.as_str())
             .content_type(content_type)
+            .if_none_match("*")
             .body(ByteStream::from(body))
             .send()
             .await
-            .map_err(|e| sdk_unavailable("PutObject", e))?;
+            .map_err(|e| if status_of(&e) == Some(412) { StoreError::AlreadyExists } else { sdk_unavailable("PutObject", e) })?;
         Ok(ObjectMeta { size, content_type: content_type.to_owned(), etag: out.e_tag.unwrap_or_default(), last_modified: self.clock.now() })
+    }
+
+    async fn copy_object(&self, from: &ObjectKey, to: &ObjectKey, from_etag: &str) -> Result<ObjectMeta, StoreError> {
+        // S3 checks both conditions itself (x-amz-copy-source-if-match, If-None-Match: 412 for
+        // either, told apart by looking again); the checks around the copy hold the same
+        // guarantees on servers that ignore them (moto does).
+        if self.head_object(to).await?.is_some() {
+            return Err(StoreError::AlreadyExists);
+        }
+        match self.head_object(from).await? {
+            Some(m) if m.etag.trim_matches('"') == from_etag.trim_matches('"') => {}
+            _ => return Err(StoreError::VersionMismatch),
+        }
+        let copied = self
+            .s3
+            .copy_object()
+            .bucket(&self.bucket)
+            .key(to.as_str())
+            .copy_source(format!("{}/{}", self.bucket, from.as_str()))
+            .copy_source_if_match(from_etag)
+            .if_none_match("*")
+            .send()
+            .await
+            .map_err(|e| if status_of(&e) == Some(412) { StoreError::VersionMismatch } else { sdk_unavailable("CopyObject", e) });
+        if let Err(StoreError::VersionMismatch) = copied {
+            return Err(if self.head_object(to).await?.is_some() { StoreError::AlreadyExists } else { StoreError::VersionMismatch });
+        }
+        copied?;
+        let meta = self.head_object(to).await?.ok_or_else(|| StoreError::Unavailable(format!("{to} is missing right after copying it")))?;
+        if meta.etag.trim_matches('"') != from_etag.trim_matches('"') {
+            return Err(StoreError::Corrupt(format!("{to} was copied from {from} but holds other bytes (ETag {} ≠ {from_etag})", meta.etag)));
+        }
+        Ok(meta)
     }
 
     async fn get_object(&self, key: &ObjectKey, range: Option<ByteRange>) -> Result<Option<ObjectBody>, StoreError> {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::tables::{Cond, Span, check};
 use super::{BILLINGS, EmbeddedStore, INVOICES, SETTINGS, decode, encode, unavailable};
-use crate::domain::{BillingPeriod, BillingRecord, Invoice, InvoiceNumber, IssuerSettings, TenantId};
+use crate::domain::{BillingRecord, Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
 use crate::store::{InvoiceStore, Page, PageRequest, StoreError};
 
 const ISSUER: &str = "issuer";
@@ -96,11 +96,11 @@ impl InvoiceStore for EmbeddedStore {
         .await
     }
 
-    async fn list_invoices(&self, tenant: &TenantId, period: Option<BillingPeriod>, page: &PageRequest) -> Result<Page<Invoice>, StoreError> {
-        let scope = format!("invoices?period={}", period.map(|p| p.to_string()).unwrap_or_default());
+    async fn list_invoices(&self, tenant: &TenantId, filter: &InvoiceFilter, page: &PageRequest) -> Result<Page<Invoice>, StoreError> {
+        let scope = filter.scope();
         let after = page.cursor.as_deref().map(|c| self.codec.open(tenant, &scope, c)).transpose()?;
         let span = Span { from: String::new(), to: None, after };
-        let (items, more) = self.page_items(INVOICES, tenant.as_str(), &span, page.limit.max(1), |i: &Invoice| period.is_none_or(|p| i.period == p))?;
+        let (items, more) = self.page_items(INVOICES, tenant.as_str(), &span, page.limit.max(1), |i: &Invoice| filter.matches(i))?;
         let next_cursor = self.codec.next(tenant, &scope, more, items.last().map(|l| l.invoice_number.as_str()));
         Ok(Page { items, next_cursor })
     }

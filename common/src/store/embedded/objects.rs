@@ -48,9 +48,28 @@ impl EmbeddedStore {
         self.objects_dir.join(key.as_str())
     }
 
-    /// Writes an object from a stream of chunks: to a temporary file first, renamed into place
+    /// Writes an object from a stream of chunks: to a temporary file first, moved into place
     /// once complete, so a reader never sees half an object and a failed upload leaves nothing.
-    pub async fn put_stream<S, E>(&self, key: &ObjectKey, mut body: S, content_type: &str, max_len: u64) -> Result<ObjectMeta, PutError>
+    /// Replaces what the key held (an upload's staging key); see `create_object` for keys that
+    /// never change.
+    pub async fn put_stream<S, E>(&self, key: &ObjectKey, body: S, content_type: &str, max_len: u64) -> Result<ObjectMeta, PutError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display,
+    {
+        self.write_stream(key, body, content_type, max_len, Placement::Replace, None).await
+    }
+
+    /// `expect_etag`: the bytes must be the ones with this ETag, else nothing is written.
+    async fn write_stream<S, E>(
+        &self,
+        key: &ObjectKey,
+        mut body: S,
+        content_type: &str,
+        max_len: u64,
+        placement: Placement,
+        expect_etag: Option<&str>,
+    ) -> Result<ObjectMeta, PutError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
         E: std::fmt::Display,
@@ -84,17 +103,48 @@ impl EmbeddedStore {
                 return Err(e);
             }
         };
-        tokio::fs::rename(&tmp, &path).await.map_err(|e| PutError::Store(io_unavailable(e)))?;
         let meta = StoredMeta { content_type: content_type.to_owned(), etag: format!("\"{digest}\""), last_modified: self.clock.now() };
-        let (k, v) = (key.as_str().to_owned(), encode(&meta).map_err(PutError::Store)?);
+        if expect_etag.is_some_and(|e| e != meta.etag) {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(PutError::Store(StoreError::VersionMismatch));
+        }
+        self.place(key, &tmp, &meta, placement).await.map_err(PutError::Store)?;
+        Ok(ObjectMeta { size, content_type: meta.content_type, etag: meta.etag, last_modified: meta.last_modified })
+    }
+
+    /// Moves a complete temporary file to `key` and records its metadata. `CreateOnly` links it
+    /// in (the link fails when the key exists, atomically), so a stored object is never replaced;
+    /// a file left without metadata by a crash was never stored, and is replaced.
+    async fn place(&self, key: &ObjectKey, tmp: &std::path::Path, meta: &StoredMeta, placement: Placement) -> Result<(), StoreError> {
+        let path = self.path_of(key);
+        let placed = match placement {
+            Placement::Replace => tokio::fs::rename(tmp, &path).await,
+            Placement::CreateOnly => {
+                let linked = tokio::fs::hard_link(tmp, &path).await;
+                match linked {
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && self.stored_meta(key).await?.is_none() => tokio::fs::rename(tmp, &path).await,
+                    other => {
+                        let _ = tokio::fs::remove_file(tmp).await;
+                        other
+                    }
+                }
+            }
+        };
+        match placed {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(StoreError::AlreadyExists),
+            Err(e) => {
+                let _ = tokio::fs::remove_file(tmp).await;
+                return Err(io_unavailable(e));
+            }
+        }
+        let (k, v) = (key.as_str().to_owned(), encode(meta)?);
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
             txn.open_table(OBJECTS).map_err(unavailable)?.insert(k.as_str(), v.as_slice()).map_err(unavailable)?;
             txn.commit().map_err(unavailable)
         })
         .await
-        .map_err(PutError::Store)?;
-        Ok(ObjectMeta { size, content_type: meta.content_type, etag: meta.etag, last_modified: meta.last_modified })
     }
 
     async fn stored_meta(&self, key: &ObjectKey) -> Result<Option<StoredMeta>, StoreError> {
@@ -151,6 +201,13 @@ impl EmbeddedStore {
     }
 }
 
+/// Whether a write may replace what its key holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Replace,
+    CreateOnly,
+}
+
 /// Why a streamed put did not complete.
 #[derive(Debug)]
 pub enum PutError {
@@ -159,14 +216,31 @@ pub enum PutError {
     Store(StoreError),
 }
 
+impl PutError {
+    fn into_store(self) -> StoreError {
+        match self {
+            PutError::Store(s) => s,
+            PutError::TooLarge(n) => StoreError::TooLarge(format!("over {n} bytes")),
+            PutError::Body(m) => StoreError::Unavailable(format!("reading the object: {m}")),
+        }
+    }
+}
+
 #[async_trait]
 impl ObjectStore for EmbeddedStore {
-    async fn put_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError> {
+    async fn create_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError> {
         let stream = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(body)]);
-        self.put_stream(key, stream, content_type, u64::MAX).await.map_err(|e| match e {
-            PutError::Store(s) => s,
-            PutError::TooLarge(_) | PutError::Body(_) => StoreError::Unavailable("in-memory put failed".into()),
-        })
+        self.write_stream(key, stream, content_type, u64::MAX, Placement::CreateOnly, None).await.map_err(PutError::into_store)
+    }
+
+    async fn copy_object(&self, from: &ObjectKey, to: &ObjectKey, from_etag: &str) -> Result<ObjectMeta, StoreError> {
+        let Some(source) = self.get_object(from, None).await? else { return Err(StoreError::VersionMismatch) };
+        if source.meta.etag != from_etag {
+            return Err(StoreError::VersionMismatch);
+        }
+        // The source may be replaced while it is read: the copy is placed only if it holds the
+        // bytes the caller checked.
+        self.write_stream(to, source.stream, &source.meta.content_type, u64::MAX, Placement::CreateOnly, Some(from_etag)).await.map_err(PutError::into_store)
     }
 
     async fn get_object(&self, key: &ObjectKey, range: Option<ByteRange>) -> Result<Option<ObjectBody>, StoreError> {
