@@ -14,6 +14,7 @@ mod handlers;
 mod handlers_billings;
 mod handlers_contracts;
 mod handlers_invoices;
+mod invoice_isolation;
 mod issuing;
 mod limits;
 mod template;
