@@ -15,6 +15,7 @@ mod handlers_billings;
 mod handlers_contracts;
 mod handlers_invoices;
 mod invoice_isolation;
+mod issued_pdf;
 mod issuing;
 mod limits;
 mod template;
