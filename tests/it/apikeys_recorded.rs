@@ -42,19 +42,35 @@ type Reply = (u16, Vec<(&'static str, &'static str)>, String);
 struct Stub {
     keys: ApiGatewayKeys,
     seen: Arc<Mutex<Vec<Seen>>>,
+    /// Requests the answer function panicked on (an assertion about the request, or a request it
+    /// did not expect). The server's tasks cannot fail the test: a panic there only drops the
+    /// connection. So they are kept here and fail the test in its own body, from `seen`, or when
+    /// the stub is dropped.
+    panics: Arc<Mutex<Vec<String>>>,
     server: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Stub {
     fn drop(&mut self) {
         self.server.abort();
+        let panics = std::mem::take(&mut *self.panics.lock().unwrap_or_else(|e| e.into_inner()));
+        if !panics.is_empty() && !std::thread::panicking() {
+            panic!("the stub's answer panicked on {} request(s): {panics:#?}", panics.len());
+        }
     }
 }
 
 impl Stub {
+    /// Every request so far; fails the test if the answer function panicked on any of them.
     fn seen(&self) -> Vec<Seen> {
+        let panics = std::mem::take(&mut *self.panics.lock().unwrap());
+        assert!(panics.is_empty(), "the stub's answer panicked on {} request(s): {panics:#?}", panics.len());
         self.seen.lock().unwrap().clone()
     }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic.downcast_ref::<&str>().map(|s| (*s).to_owned()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "(not a string)".into())
 }
 
 fn percent_decode(s: &str) -> String {
@@ -74,17 +90,19 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// A local HTTP server answering as API Gateway's REST API would, and an adapter pointed at it.
+/// `answer` may assert on the request: a panic is answered 500 and fails the test (see `Stub`).
 async fn stub(answer: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Stub {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
+    let panics = Arc::new(Mutex::new(Vec::new()));
     let answer = Arc::new(answer);
-    let log = seen.clone();
+    let (log, failed) = (seen.clone(), panics.clone());
     let server = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let (answer, log) = (answer.clone(), log.clone());
+            let (answer, log, failed) = (answer.clone(), log.clone(), failed.clone());
             let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let (answer, log) = (answer.clone(), log.clone());
+                let (answer, log, failed) = (answer.clone(), log.clone(), failed.clone());
                 async move {
                     let method = req.method().to_string();
                     let path = req.uri().path().to_owned();
@@ -101,7 +119,13 @@ async fn stub(answer: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Stub {
                         .collect();
                     let body = String::from_utf8(req.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
                     let request = Seen { method, path, query, body };
-                    let (status, headers, body) = answer(&request);
+                    let (status, headers, body) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&request))) {
+                        Ok(reply) => reply,
+                        Err(panic) => {
+                            failed.lock().unwrap().push(format!("{} {} {:?}: {}", request.method, request.path, request.query, panic_message(&*panic)));
+                            (500, vec![("x-amzn-errortype", "InternalFailure")], r#"{"message":"the test's stub panicked"}"#.to_owned())
+                        }
+                    };
                     log.lock().unwrap().push(request);
                     let mut response = Response::builder().status(status).header("content-type", "application/json");
                     for (k, v) in headers {
@@ -115,7 +139,7 @@ async fn stub(answer: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Stub {
     });
     let plans = PlanIds { basic: "pl0basic1".into(), standard: "pl0stand2".into(), premium: "pl0prem3".into() };
     let keys = ApiGatewayKeys::connect(Some(REGION.into()), Some(endpoint), testing_credentials(), plans, "seikyu").await;
-    Stub { keys, seen, server }
+    Stub { keys, seen, panics, server }
 }
 
 fn day(d: &str, used: u64, remaining: u64) -> DayUsage {
@@ -129,7 +153,6 @@ fn key(raw: &str) -> ApiKeyId {
 #[tokio::test]
 async fn usage_follows_pages_and_dates_each_day() {
     let s = stub(|r| {
-        assert_eq!((r.method.as_str(), r.path.as_str()), ("GET", "/usageplans/pl0basic1/usage"));
         let body = if r.query.contains_key("position") { PAGE_2 } else { PAGE_1 };
         (200, vec![], body.to_owned())
     })
@@ -139,6 +162,7 @@ async fn usage_follows_pages_and_dates_each_day() {
     let seen = s.seen();
     assert_eq!(seen.len(), 2, "{seen:?}");
     for r in &seen {
+        assert_eq!((r.method.as_str(), r.path.as_str()), ("GET", "/usageplans/pl0basic1/usage"), "GetUsage on the basic plan");
         assert_eq!(r.query.get("startDate").map(String::as_str), Some("2025-03-30"));
         assert_eq!(r.query.get("endDate").map(String::as_str), Some("2025-04-01"));
         assert!(!r.query.contains_key("keyId"), "every key's usage: {r:?}");
@@ -175,6 +199,7 @@ async fn garbage_usage_is_an_error_not_a_panic() {
             "" => assert_eq!(got.unwrap().len(), 0, "an empty body is an empty answer"),
             _ => assert!(matches!(got, Err(StoreError::Unavailable(_))), "{body}: {got:?}"),
         }
+        assert!(!s.seen().is_empty(), "{body}");
     }
     let looping = stub(|_| (200, vec![], r#"{"position":"same","values":{}}"#.to_owned())).await;
     let got = looping.keys.usage(PlanTier::Basic, None, date("2025-06-01"), date("2025-06-02")).await;
@@ -207,19 +232,20 @@ async fn a_key_that_cannot_join_its_plan_is_deleted_again() {
 
 #[tokio::test]
 async fn the_key_quota_is_a_limit_for_the_operator() {
-    let s = stub(|r| {
-        assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/apikeys"), "nothing after a refused CreateApiKey");
-        // x-amz-retry-after (ms) keeps the SDK's retries of a throttling-class error quick.
-        (429, vec![("x-amzn-errortype", "LimitExceededException"), ("x-amz-retry-after", "1")], r#"{"message":"API Key limit exceeded"}"#.into())
-    })
-    .await;
+    // x-amz-retry-after (ms) keeps the SDK's retries of a throttling-class error quick.
+    let s = stub(|_| (429, vec![("x-amzn-errortype", "LimitExceededException"), ("x-amz-retry-after", "1")], r#"{"message":"API Key limit exceeded"}"#.into()))
+        .await;
     let got = s.keys.create_key(&tenant_id(45), PlanTier::Basic, true).await;
     assert!(matches!(got, Err(StoreError::LimitReached(ref m)) if m.contains("10,000") && m.contains("onboard")), "{got:?}");
+    let calls: Vec<_> = s.seen().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert!(!calls.is_empty() && calls.iter().all(|c| c == "POST /apikeys"), "nothing after a refused CreateApiKey: {calls:?}");
 
     let throttled =
         stub(|_| (429, vec![("x-amzn-errortype", "TooManyRequestsException"), ("x-amz-retry-after", "1")], r#"{"message":"Too Many Requests"}"#.into())).await;
     let got = throttled.keys.create_key(&tenant_id(45), PlanTier::Basic, true).await;
     assert!(matches!(got, Err(StoreError::Unavailable(ref m)) if m.contains("CreateApiKey")), "{got:?}");
+    let calls: Vec<_> = throttled.seen().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert!(!calls.is_empty() && calls.iter().all(|c| c == "POST /apikeys"), "nothing after a throttled CreateApiKey: {calls:?}");
 }
 
 #[tokio::test]

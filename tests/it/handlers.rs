@@ -17,6 +17,10 @@ pub fn as_tenant_a(e: Event) -> Event {
     e.caller(who::TENANT_A_ARN, Some(who::TENANT_A_KEY))
 }
 
+pub fn as_tenant_b(e: Event) -> Event {
+    e.caller(who::TENANT_B_ARN, Some(who::TENANT_B_KEY))
+}
+
 pub async fn run(s: &Seeded, function: &str, e: Event) -> Answer {
     call(handler(function), &s.app, e.request()).await
 }

@@ -15,6 +15,8 @@ mod handlers_billings;
 mod handlers_contracts;
 mod handlers_invoices;
 mod integrity;
+mod invoice_isolation;
+mod issued_pdf;
 mod issuing;
 mod lifecycle_props;
 mod limits;

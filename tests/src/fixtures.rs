@@ -66,6 +66,10 @@ pub fn moto_endpoint() -> String {
 
 /// A DynamoDB table and S3 bucket of their own on the moto server, created by `bootstrap`.
 pub async fn dynamodb_store() -> StoreFixture {
+    dynamodb_store_with(Arc::new(SystemClock)).await
+}
+
+pub async fn dynamodb_store_with(clock: Arc<dyn Clock>) -> StoreFixture {
     let suffix = hex::encode(rand::random::<[u8; 6]>());
     let settings = AwsSettings {
         region: REGION.into(),
@@ -74,7 +78,7 @@ pub async fn dynamodb_store() -> StoreFixture {
         bucket: format!("seikyu-test-{suffix}"),
         static_credentials: Some(("testing".into(), "testing".into())),
     };
-    let store = AwsStore::connect(&settings, &CURSOR_KEY, Arc::new(SystemClock)).await.expect("connect to moto");
+    let store = AwsStore::connect(&settings, &CURSOR_KEY, clock).await.expect("connect to moto");
     bootstrap(&store, REGION).await.expect("bootstrap table and bucket on moto");
     StoreFixture { stores: store.stores(), adapter: "dynamodb", _dir: None, _server: None }
 }
@@ -133,10 +137,10 @@ pub mod who {
     pub const UNKNOWN_ARN: &str = "arn:aws:iam::123456789012:user/stranger";
 }
 
-/// An app over a fresh embedded store with a manual clock, sequential ids, an operator and two
-/// tenants (`tenant_id(1)` = A with contracts C-A-1 and C-A-2 and billing records 2025-03-issued01
-/// (issued) and 2025-04-draft001 (draft); `tenant_id(2)` = B with C-B-1, 2025-03-issued02, and
-/// 2025-04-extern01 whose invoice SEED-2025-000003 awaits an uploaded PDF).
+/// An app over a fresh store (embedded, or DynamoDB and S3 on moto) with a manual clock, sequential
+/// ids, an operator and two tenants (`tenant_id(1)` = A with contracts C-A-1 and C-A-2 and billing
+/// records 2025-03-issued01 (issued) and 2025-04-draft001 (draft); `tenant_id(2)` = B with C-B-1,
+/// 2025-03-issued02, and 2025-04-extern01 whose invoice SEED-2025-000003 awaits an uploaded PDF).
 pub struct Seeded {
     pub app: Arc<App>,
     pub clock: Arc<ManualClock>,
@@ -144,6 +148,13 @@ pub struct Seeded {
     pub credentials: Arc<Credentials>,
     pub limiter: Arc<Limiter>,
     _store: StoreFixture,
+}
+
+impl Seeded {
+    /// The adapter under the app: `embedded` or `dynamodb`.
+    pub fn adapter(&self) -> &'static str {
+        self._store.adapter
+    }
 }
 
 /// The gateway registry's entries for the seeded tenants' keys (both on the standard plan).
@@ -154,9 +165,20 @@ pub fn seeded_api_keys() -> Vec<ApiKey> {
         .collect()
 }
 
+/// The seeded app over the embedded store.
 pub async fn seeded_app() -> Seeded {
     let clock = Arc::new(ManualClock::new(t0()));
-    let store = embedded_store_with(clock.clone()).await;
+    seeded_app_over(embedded_store_with(clock.clone()).await, clock).await
+}
+
+/// The same seeded app over a DynamoDB table and S3 bucket of its own on the moto server.
+pub async fn seeded_dynamodb_app() -> Seeded {
+    let clock = Arc::new(ManualClock::new(t0()));
+    seeded_app_over(dynamodb_store_with(clock.clone()).await, clock).await
+}
+
+/// Seeds `store` and builds the app over it; `clock` is the one the store was opened with.
+pub async fn seeded_app_over(store: StoreFixture, clock: Arc<ManualClock>) -> Seeded {
     let credentials = Arc::new(Credentials::in_memory(CredentialFile { access_keys: Vec::new(), api_keys: seeded_api_keys() }));
     let limiter = Arc::new(Limiter::open(None).expect("limiter"));
     let keys = Arc::new(GatewayKeys::new(credentials.clone(), limiter.clone()));

@@ -1,15 +1,18 @@
 //! The local gateway started in-process on a random port, and a SigV4 client for it built on the
 //! `aws-sigv4` crate (the signer every Rust AWS SDK uses).
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use common::clock::ManualClock;
+use common::clock::{ManualClock, SystemClock};
+use common::store::embedded::{EmbeddedOptions, EmbeddedStore};
 use local_gateway::Gateway;
 use local_gateway::demo::DemoCredentials;
 use local_gateway::start::{Options, start};
@@ -22,25 +25,66 @@ pub struct GatewayFixture {
     pub gateway: Arc<Gateway>,
     pub clock: Arc<ManualClock>,
     pub dir: tempfile::TempDir,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Drop for GatewayFixture {
     fn drop(&mut self) {
-        self.server.abort();
+        if let Some(server) = &self.server {
+            server.abort();
+        }
     }
 }
 
+/// How long a stopped gateway may take to let go of its port and database.
+const STOP_DEADLINE: Duration = Duration::from_secs(10);
+
 impl GatewayFixture {
-    /// Stops the gateway and releases its storage, keeping the data directory.
+    /// Stops the gateway and releases its storage, keeping the data directory: returns once its
+    /// port can be bound again and its embedded database opened again (the database allows one
+    /// opener at a time), and fails the test if either is still held after `STOP_DEADLINE`.
     pub async fn stop(mut self) -> tempfile::TempDir {
-        self.server.abort();
+        let deadline = Instant::now() + STOP_DEADLINE;
+        let addr = self.endpoint.trim_start_matches("http://").parse::<SocketAddr>().expect("the gateway's endpoint is http://<ip>:<port>");
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        let server = self.server.take().expect("a running gateway has its server task");
         drop(self);
-        // Connection tasks holding the app end once their clients have gone.
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        dir
+        // The accept loop's task ends (and drops its listener) once it is next polled.
+        server.abort();
+        match tokio::time::timeout(STOP_DEADLINE, server).await {
+            Ok(Err(e)) if e.is_cancelled() => {}
+            Ok(Err(e)) => panic!("the gateway's server task failed: {e}"),
+            Ok(Ok(ended)) => panic!("the gateway's server ended by itself before it was stopped: {ended:?}"),
+            Err(_) => panic!("the gateway's server task did not end within {STOP_DEADLINE:?} of being aborted"),
+        }
+        // Connection tasks still holding the app (and so the database) end once their clients
+        // have gone.
+        let mut port = Err(String::from("not tried"));
+        let mut database = Err(String::from("not tried"));
+        loop {
+            if port.is_err() {
+                port = std::net::TcpListener::bind(addr).map(drop).map_err(|e| e.to_string());
+            }
+            if port.is_ok() {
+                database = reopen(dir.path());
+            }
+            if port.is_ok() && database.is_ok() {
+                return dir;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the stopped gateway still holds its port {addr} ({port:?}) or its database under {} ({database:?}) after {STOP_DEADLINE:?}",
+                dir.path().display()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
+}
+
+/// Opens the embedded store (redb, `seikyu.redb`) under `dir` and closes it again.
+fn reopen(dir: &Path) -> Result<(), String> {
+    let options = EmbeddedOptions { cursor_key: vec![0; 32], presign_key: vec![0; 32], public_base_url: "http://127.0.0.1:1".into() };
+    EmbeddedStore::open(dir, options, Arc::new(SystemClock)).map(drop).map_err(|e| e.to_string())
 }
 
 /// A gateway over a fresh embedded store with the demo seeded, its clock stopped at `now`.
@@ -52,7 +96,7 @@ pub async fn start_gateway(now: DateTime<Utc>) -> GatewayFixture {
     let demo = started.demo.clone().expect("demo seeded on first start");
     let gateway = started.gateway.clone();
     let server = tokio::spawn(local_gateway::serve(started.gateway, started.listener));
-    GatewayFixture { endpoint: started.endpoint, demo, gateway, clock, dir, server }
+    GatewayFixture { endpoint: started.endpoint, demo, gateway, clock, dir, server: Some(server) }
 }
 
 /// Who signs, and how.
