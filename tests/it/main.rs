@@ -16,6 +16,8 @@ mod handlers_contracts;
 mod handlers_invoices;
 mod issuing;
 mod limits;
+mod routes_access;
+mod routes_support;
 mod template;
 mod uploads;
 mod usage;
