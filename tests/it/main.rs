@@ -17,6 +17,7 @@ mod handlers_invoices;
 mod issuing;
 mod limits;
 mod routes_access;
+mod routes_concurrency;
 mod routes_coverage;
 mod routes_support;
 mod template;
