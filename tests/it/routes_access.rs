@@ -20,7 +20,7 @@ struct Ids {
     issued_billing: String,
     issued_invoice: String,
     /// A draft to change, with its ETag.
-    draft: (String, String),
+    to_change: (String, String),
     /// A draft to issue.
     to_issue: String,
     /// An issued invoice's billing record, to mark paid.
@@ -66,11 +66,11 @@ async fn ids(op: &Client, tenant: &str) -> Ids {
         .as_array()
         .and_then(|items| items.iter().find(|b| b["invoiceNumber"].is_string()).cloned())
         .expect("the demo's issued billing record");
-    let draft = draft(op, tenant, "access-draft", "変更する下書き").await;
-    let (to_issue, _) = self::draft(op, tenant, "access-to-issue", "発行する下書き").await;
-    let (to_pay, _) = self::draft(op, tenant, "access-to-pay", "入金を記録する請求").await;
+    let to_change = draft(op, tenant, "access-draft", "変更する下書き").await;
+    let (to_issue, _) = draft(op, tenant, "access-to-issue", "発行する下書き").await;
+    let (to_pay, _) = draft(op, tenant, "access-to-pay", "入金を記録する請求").await;
     issue(op, tenant, &to_pay, "").await;
-    let (external, _) = self::draft(op, tenant, "access-external", "外部PDFの請求").await;
+    let (external, _) = draft(op, tenant, "access-external", "外部PDFの請求").await;
     let awaiting_upload = issue(op, tenant, &external, "?pdf=external").await;
     // The PDF is uploaded; only the completion is left.
     let url = op
@@ -92,7 +92,7 @@ async fn ids(op: &Client, tenant: &str) -> Ids {
         tenant: tenant.to_owned(),
         issued_billing: demo["billingId"].as_str().expect("billingId").to_owned(),
         issued_invoice: demo["invoiceNumber"].as_str().expect("invoiceNumber").to_owned(),
-        draft,
+        to_change,
         to_issue,
         to_pay,
         awaiting_upload,
@@ -108,7 +108,7 @@ fn param(route: &Route, name: &str, ids: &Ids) -> String {
         (_, "tenantId") => ids.tenant.clone(),
         ("put-contract", "contractId") => "C-ACCESS-001".into(),
         (_, "contractId") => "C-DEMO-001".into(),
-        ("update-billing", "billingId") => ids.draft.0.clone(),
+        ("update-billing", "billingId") => ids.to_change.0.clone(),
         ("issue-invoice", "billingId") => ids.to_issue.clone(),
         ("mark-paid", "billingId") => ids.to_pay.clone(),
         (_, "billingId") => ids.issued_billing.clone(),
@@ -136,7 +136,7 @@ fn request(route: &Route, ids: &Ids) -> Req {
         "update-tenant" => (vec![("if-match", ids.tenant_etag.clone())], json_body(json!({"name": "改名された名前"}))),
         "put-contract" => (vec![("if-none-match", "*".into())], contract_body("追加ストレージ", 3_300)),
         "create-billing" => (vec![("idempotency-key", "access-create".into())], billing_body(&[line("新しい請求", 1, 1_000, "standard")])),
-        "update-billing" => (vec![("if-match", ids.draft.1.clone())], json_body(json!({"notes": "変更しました"}))),
+        "update-billing" => (vec![("if-match", ids.to_change.1.clone())], json_body(json!({"notes": "変更しました"}))),
         "invoice-upload-url" => (vec![], json_body(json!({"contentLength": UPLOADED_PDF.len()}))),
         "complete-invoice-upload" => (vec![], json_body(json!({"sha256": sha256_hex(UPLOADED_PDF)}))),
         "void-invoice" => (vec![], json_body(json!({"reason": "金額訂正のため"}))),
