@@ -14,7 +14,7 @@ pub mod server;
 pub mod sigv4;
 pub mod start;
 
-pub use routes::{Entry, ROUTES, Route};
+pub use routes::{Access, Entry, ROUTES, Route};
 pub use server::{Gateway, serve};
 
 /// A request id in API Gateway's shape (a UUID).

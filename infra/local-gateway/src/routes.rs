@@ -11,6 +11,16 @@ pub enum Entry {
     Streaming(StreamHandler),
 }
 
+/// Who may call a route: the README's "who" column. API Gateway lets any registered caller
+/// through; the handlers enforce this, and the end-to-end tests hold them to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The operator only: a tenant gets 403.
+    Operator,
+    /// A tenant for its own data (another tenant's answers 404), and the operator for any.
+    TenantOwn,
+}
+
 #[derive(Debug, Clone)]
 pub struct Route {
     /// The function crate's name, also its directory under `functions/` and its Lambda's name.
@@ -19,45 +29,48 @@ pub struct Route {
     /// API Gateway's resource path, with `{param}` templates.
     pub path: &'static str,
     pub entry: Entry,
+    pub access: Access,
 }
 
 /// A buffered route.
-const fn route(function: &'static str, method: Method, path: &'static str, handler: Handler) -> Route {
-    Route { function, method, path, entry: Entry::Buffered(handler) }
+const fn route(function: &'static str, access: Access, method: Method, path: &'static str, handler: Handler) -> Route {
+    Route { function, method, path, entry: Entry::Buffered(handler), access }
 }
 
 /// A streaming route.
-const fn stream(function: &'static str, method: Method, path: &'static str, handler: StreamHandler) -> Route {
-    Route { function, method, path, entry: Entry::Streaming(handler) }
+const fn stream(function: &'static str, access: Access, method: Method, path: &'static str, handler: StreamHandler) -> Route {
+    Route { function, method, path, entry: Entry::Streaming(handler), access }
 }
+
+use Access::{Operator, TenantOwn};
 
 #[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
-    route("create-tenant", Method::POST, "/v1/tenants", create_tenant::handler),
-    route("get-tenant", Method::GET, "/v1/tenants/{tenantId}", get_tenant::handler),
-    route("update-tenant", Method::PATCH, "/v1/tenants/{tenantId}", update_tenant::handler),
-    route("rotate-api-key", Method::POST, "/v1/tenants/{tenantId}/api-key/rotate", rotate_api_key::handler),
-    route("get-tenant-usage", Method::GET, "/v1/tenants/{tenantId}/usage", get_tenant_usage::handler),
-    route("list-contracts", Method::GET, "/v1/tenants/{tenantId}/contracts", list_contracts::handler),
-    route("get-contract", Method::GET, "/v1/tenants/{tenantId}/contracts/{contractId}", get_contract::handler),
-    route("put-contract", Method::PUT, "/v1/tenants/{tenantId}/contracts/{contractId}", put_contract::handler),
-    route("create-billing", Method::POST, "/v1/tenants/{tenantId}/billings", create_billing::handler),
-    route("list-billings", Method::GET, "/v1/tenants/{tenantId}/billings", list_billings::handler),
-    stream("export-billings", Method::GET, "/v1/tenants/{tenantId}/billings.csv", export_billings::handler),
-    route("get-billing", Method::GET, "/v1/tenants/{tenantId}/billings/{billingId}", get_billing::handler),
-    route("update-billing", Method::PATCH, "/v1/tenants/{tenantId}/billings/{billingId}", update_billing::handler),
-    route("issue-invoice", Method::POST, "/v1/tenants/{tenantId}/billings/{billingId}/issue", issue_invoice::handler),
-    route("mark-paid", Method::POST, "/v1/tenants/{tenantId}/billings/{billingId}/paid", mark_paid::handler),
-    route("list-invoices", Method::GET, "/v1/tenants/{tenantId}/invoices", list_invoices::handler),
-    stream("download-invoices-zip", Method::GET, "/v1/tenants/{tenantId}/invoices.zip", download_invoices_zip::handler),
-    route("get-invoice", Method::GET, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}", get_invoice::handler),
-    stream("download-invoice", Method::GET, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/pdf", download_invoice::handler),
-    route("invoice-upload-url", Method::POST, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/upload-url", invoice_upload_url::handler),
-    route("complete-invoice-upload", Method::POST, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/upload-complete", complete_invoice_upload::handler),
-    route("void-invoice", Method::POST, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/void", void_invoice::handler),
-    route("put-issuer", Method::PUT, "/v1/issuer", put_issuer::handler),
-    route("get-issuer", Method::GET, "/v1/issuer", get_issuer::handler),
-    route("list-usage", Method::GET, "/v1/usage", list_usage::handler),
+    route("create-tenant", Operator, Method::POST, "/v1/tenants", create_tenant::handler),
+    route("get-tenant", TenantOwn, Method::GET, "/v1/tenants/{tenantId}", get_tenant::handler),
+    route("update-tenant", Operator, Method::PATCH, "/v1/tenants/{tenantId}", update_tenant::handler),
+    route("rotate-api-key", Operator, Method::POST, "/v1/tenants/{tenantId}/api-key/rotate", rotate_api_key::handler),
+    route("get-tenant-usage", TenantOwn, Method::GET, "/v1/tenants/{tenantId}/usage", get_tenant_usage::handler),
+    route("list-contracts", TenantOwn, Method::GET, "/v1/tenants/{tenantId}/contracts", list_contracts::handler),
+    route("get-contract", TenantOwn, Method::GET, "/v1/tenants/{tenantId}/contracts/{contractId}", get_contract::handler),
+    route("put-contract", Operator, Method::PUT, "/v1/tenants/{tenantId}/contracts/{contractId}", put_contract::handler),
+    route("create-billing", Operator, Method::POST, "/v1/tenants/{tenantId}/billings", create_billing::handler),
+    route("list-billings", TenantOwn, Method::GET, "/v1/tenants/{tenantId}/billings", list_billings::handler),
+    stream("export-billings", TenantOwn, Method::GET, "/v1/tenants/{tenantId}/billings.csv", export_billings::handler),
+    route("get-billing", TenantOwn, Method::GET, "/v1/tenants/{tenantId}/billings/{billingId}", get_billing::handler),
+    route("update-billing", Operator, Method::PATCH, "/v1/tenants/{tenantId}/billings/{billingId}", update_billing::handler),
+    route("issue-invoice", Operator, Method::POST, "/v1/tenants/{tenantId}/billings/{billingId}/issue", issue_invoice::handler),
+    route("mark-paid", Operator, Method::POST, "/v1/tenants/{tenantId}/billings/{billingId}/paid", mark_paid::handler),
+    route("list-invoices", TenantOwn, Method::GET, "/v1/tenants/{tenantId}/invoices", list_invoices::handler),
+    stream("download-invoices-zip", TenantOwn, Method::GET, "/v1/tenants/{tenantId}/invoices.zip", download_invoices_zip::handler),
+    route("get-invoice", TenantOwn, Method::GET, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}", get_invoice::handler),
+    stream("download-invoice", TenantOwn, Method::GET, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/pdf", download_invoice::handler),
+    route("invoice-upload-url", Operator, Method::POST, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/upload-url", invoice_upload_url::handler),
+    route("complete-invoice-upload", Operator, Method::POST, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/upload-complete", complete_invoice_upload::handler),
+    route("void-invoice", Operator, Method::POST, "/v1/tenants/{tenantId}/invoices/{invoiceNumber}/void", void_invoice::handler),
+    route("put-issuer", Operator, Method::PUT, "/v1/issuer", put_issuer::handler),
+    route("get-issuer", Operator, Method::GET, "/v1/issuer", get_issuer::handler),
+    route("list-usage", Operator, Method::GET, "/v1/usage", list_usage::handler),
 ];
 
 impl Route {
