@@ -206,15 +206,6 @@ impl BillingRecord {
         super::etag_of(self.version)
     }
 
-    /// The next version of this record, with `change` applied.
-    pub(super) fn next(&self, now: DateTime<Utc>, change: impl FnOnce(&mut Self)) -> Self {
-        let mut next = self.clone();
-        change(&mut next);
-        next.updated_at = now;
-        next.version = self.version + 1;
-        next
-    }
-
     pub(super) fn set_status(&mut self, status: BillingStatus) {
         self.status = status;
     }
@@ -225,6 +216,17 @@ impl BillingRecord {
 
     pub(super) fn set_binding(&mut self, binding: Binding) {
         self.binding = Some(binding);
+    }
+}
+
+impl super::Versioned for BillingRecord {
+    fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn stamp(&mut self, now: DateTime<Utc>, version: u64) {
+        self.updated_at = now;
+        self.version = version;
     }
 }
 

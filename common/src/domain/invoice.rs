@@ -244,15 +244,6 @@ impl Invoice {
         Self { frozen, status, pdf: None, paid_on: None, void_reason: None, created_at: now, updated_at: now, version: 1 }
     }
 
-    /// The next version of this invoice, with `change` applied to what may still move.
-    pub(super) fn next(&self, now: DateTime<Utc>, change: impl FnOnce(&mut Self)) -> Self {
-        let mut next = self.clone();
-        change(&mut next);
-        next.updated_at = now;
-        next.version = self.version + 1;
-        next
-    }
-
     pub(super) fn set_status(&mut self, status: InvoiceStatus) {
         self.status = status;
     }
@@ -296,6 +287,17 @@ impl Invoice {
     /// The year an invoice's number belongs to: its issue date's.
     pub fn year_of(issue_date: NaiveDate) -> i32 {
         issue_date.year()
+    }
+}
+
+impl super::Versioned for Invoice {
+    fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn stamp(&mut self, now: DateTime<Utc>, version: u64) {
+        self.updated_at = now;
+        self.version = version;
     }
 }
 

@@ -15,6 +15,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::Versioned;
+
 use super::{
     BillingContent, BillingRecord, BillingStatus, Binding, CustomerProfile, FrozenInvoice, Invoice, InvoiceNumber, InvoiceStatus, IssuerSettings, PdfInfo,
     PdfSource,

@@ -29,6 +29,20 @@ pub use tax::{RateTotal, Rounding, TaxCategory, Totals, totals};
 pub use tenant::{BillingContact, CustomerProfile, PlanTier, Tenant, TenantStatus};
 pub use usage::Metered;
 
+/// A stored record that changes only by whole new versions (its ETag names the version).
+pub(crate) trait Versioned: Clone {
+    fn version(&self) -> u64;
+    fn stamp(&mut self, now: chrono::DateTime<chrono::Utc>, version: u64);
+
+    /// The next version, with `change` applied.
+    fn next(&self, now: chrono::DateTime<chrono::Utc>, change: impl FnOnce(&mut Self)) -> Self {
+        let mut next = self.clone();
+        change(&mut next);
+        next.stamp(now, self.version() + 1);
+        next
+    }
+}
+
 /// Strong ETag for a stored version: `"<version>"`.
 pub fn etag_of(version: u64) -> String {
     format!("\"{version}\"")

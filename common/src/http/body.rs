@@ -119,7 +119,7 @@ fn for_client(message: &str, field: &str) -> String {
         let value = unexp.split('`').nth(1);
         match unexp.split([' ', '`']).next().unwrap_or("") {
             "string" => "a string".into(),
-            "boolean" => format!("{}", value.unwrap_or("a boolean")),
+            "boolean" => value.unwrap_or("a boolean").to_owned(),
             "integer" | "floating" => value.map_or_else(|| "a number".into(), |v| v.to_owned()),
             "null" | "unit" => "null".into(),
             "sequence" => "an array".into(),
