@@ -34,6 +34,7 @@ async fn ready(stores: Stores, n: u8) -> (App, Vec<BillingId>) {
         bank_details: "しまね銀行 松江支店 普通 1234567".into(),
         invoice_prefix: "INV".into(),
         rounding: None,
+        invoice_dates: None,
     };
     invoices::put_issuer(&app, &operator(), issuer, None).await.unwrap();
     app.stores.tenants.create_tenant(&tenant(&tenant_id(1), "A")).await.unwrap();

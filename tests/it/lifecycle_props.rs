@@ -68,6 +68,7 @@ async fn set_rounding(s: &Seeded, mode: &str) {
         bank_details: current.bank_details,
         invoice_prefix: "PROP".into(),
         rounding: Some(mode.into()),
+        invoice_dates: None,
     };
     invoices::put_issuer(&s.app, &operator(), issuer, Some(tag)).await.unwrap();
 }

@@ -10,6 +10,7 @@ mod downloads;
 mod events;
 mod exports;
 mod gateway;
+mod generation;
 mod handlers;
 mod handlers_billings;
 mod handlers_contracts;

@@ -326,6 +326,7 @@ pub fn issuer() -> common::domain::IssuerSettings {
         bank_details: "しまね銀行 松江支店 普通 1234567".into(),
         invoice_prefix: common::domain::InvoicePrefix::parse("INV").expect("prefix"),
         rounding: common::domain::Rounding::Floor,
+        invoice_dates: Default::default(),
         version: 1,
         updated_at: t0(),
     }

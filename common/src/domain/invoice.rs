@@ -21,6 +21,9 @@ pub struct IssuerSettings {
     /// Invoice numbers are `<prefix>-<year>-<6-digit sequence>`.
     pub invoice_prefix: InvoicePrefix,
     pub rounding: Rounding,
+    /// How month-end runs date the invoices they generate.
+    #[serde(default)]
+    pub invoice_dates: super::InvoiceDates,
     pub version: u64,
     pub updated_at: DateTime<Utc>,
 }

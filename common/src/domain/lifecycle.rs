@@ -209,6 +209,7 @@ mod tests {
             bank_details: "しまね銀行".into(),
             invoice_prefix: InvoicePrefix::parse("INV").unwrap(),
             rounding,
+            invoice_dates: Default::default(),
             version: 1,
             updated_at: now(),
         }

@@ -1,6 +1,7 @@
 //! The domain: types that parse, so that a value in hand is always valid.
 
 mod billing;
+mod charges;
 mod contact;
 mod contract;
 mod ids;
@@ -16,6 +17,7 @@ mod tenant;
 mod usage;
 
 pub use billing::{BillingContent, BillingFilter, BillingId, BillingLine, BillingRecord, BillingStatus, Binding, parse_quantity, parse_unit_price};
+pub use charges::{Charge, InvoiceDates, IssueOn, charge};
 pub use contact::{Email, PostalCode};
 pub use contract::{BillingCycle, Contract, ContractFilter, ContractStatus, ContractTerms};
 pub use ids::{ApiKeyId, ContractId, TenantId};

@@ -14,11 +14,9 @@ use super::contracts::parse_date;
 use crate::app::App;
 use crate::caller::Caller;
 use crate::domain::{
-    BillingId, BillingPeriod, BillingRecord, BillingStatus, Invoice, InvoiceFilter, InvoiceNumber, InvoicePrefix, InvoiceStatus, IssuerSettings, PdfInfo,
-    PdfSource, RegistrationNumber, Rounding, TenantId, lifecycle,
+    BillingId, BillingPeriod, BillingRecord, BillingStatus, Invoice, InvoiceFilter, InvoiceNumber, InvoiceStatus, PdfInfo, PdfSource, TenantId, lifecycle,
 };
 use crate::error::ApiError;
-use crate::http::IfMatch;
 use crate::store::{ObjectKey, Page, PageRequest, StoreError};
 use crate::validation::{Validator, text};
 
@@ -30,64 +28,7 @@ pub trait InvoiceRenderer: Send + Sync {
 /// How many times issuing re-reads and retries when another writer moved the counter or record.
 const MAX_ATTEMPTS: usize = 50;
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct IssuerInput {
-    pub name: String,
-    pub address: String,
-    pub registration_number: String,
-    pub bank_details: String,
-    pub invoice_prefix: String,
-    #[serde(default)]
-    pub rounding: Option<String>,
-}
-
-/// Creates or replaces the issuer settings (operator only); replacing needs `If-Match`.
-pub async fn put_issuer(app: &App, caller: &Caller, input: IssuerInput, precondition: Option<IfMatch>) -> Result<(IssuerSettings, bool), ApiError> {
-    caller.require_operator()?;
-    let mut v = Validator::new();
-    let name = v.check("name", text(&input.name, 100, 1));
-    let address = v.check("address", text(&input.address, 200, 1));
-    let registration_number = v.check("registrationNumber", RegistrationNumber::parse(&input.registration_number));
-    let bank_details = v.check("bankDetails", text(&input.bank_details, 300, 4));
-    let invoice_prefix = v.check("invoicePrefix", InvoicePrefix::parse(&input.invoice_prefix));
-    let rounding = v.check_opt("rounding", input.rounding.as_deref(), Rounding::parse);
-    v.finish()?;
-    let (Some(name), Some(address), Some(registration_number), Some(bank_details), Some(invoice_prefix), Some(rounding)) =
-        (name, address, registration_number, bank_details, invoice_prefix, rounding)
-    else {
-        return Err(ApiError::Internal("validation passed without values".into()));
-    };
-    let current = app.stores.invoices.get_issuer().await?;
-    let mut settings = IssuerSettings {
-        name,
-        address,
-        registration_number,
-        bank_details,
-        invoice_prefix,
-        rounding: rounding.unwrap_or_default(),
-        version: 1,
-        updated_at: app.clock.now(),
-    };
-    match (current, precondition) {
-        (None, _) => {
-            app.stores.invoices.put_issuer(&settings, None).await?;
-            Ok((settings, true))
-        }
-        (Some(_), None) => Err(ApiError::PreconditionRequired("The issuer settings exist; send If-Match with their ETag to replace them.".into())),
-        (Some(cur), Some(m)) if m.matches(cur.version) => {
-            settings.version = cur.version + 1;
-            app.stores.invoices.put_issuer(&settings, Some(cur.version)).await?;
-            Ok((settings, false))
-        }
-        (Some(_), Some(_)) => Err(ApiError::PreconditionFailed("The issuer settings have changed since you read them.".into())),
-    }
-}
-
-pub async fn get_issuer(app: &App, caller: &Caller) -> Result<IssuerSettings, ApiError> {
-    caller.require_operator()?;
-    app.stores.invoices.get_issuer().await?.ok_or(ApiError::NotFound)
-}
+pub use super::issuer::{IssuerInput, get_issuer, put_issuer};
 
 pub fn pdf_key(invoice: &Invoice) -> Result<ObjectKey, ApiError> {
     ObjectKey::new(&invoice.tenant_id, &format!("invoices/{}.pdf", invoice.invoice_number)).map_err(ApiError::Internal)

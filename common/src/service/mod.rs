@@ -3,7 +3,9 @@
 
 pub mod billings;
 pub mod contracts;
+pub mod generation;
 pub mod invoices;
+pub mod issuer;
 pub mod tenant_keys;
 pub mod tenants;
 pub mod uploads;

@@ -33,6 +33,7 @@ async fn main() -> Result<(), String> {
         bank_details: "しまね銀行 松江支店 普通 1234567".into(),
         invoice_prefix: "INV".into(),
         rounding: None,
+        invoice_dates: None,
     };
     invoices::put_issuer(&app, &op, issuer, None).await.map_err(|e| e.to_string())?;
     // The tenant goes straight to storage: onboarding (and its API key) is not what this measures.

@@ -209,6 +209,7 @@ async fn sample_invoice(app: &App, operator: &Caller, tenant: &TenantId) -> Resu
         bank_details: "しまね銀行 松江支店 普通 1234567\n口座名義 カ）セイキュウ".into(),
         invoice_prefix: "INV".into(),
         rounding: Some("floor".into()),
+        invoice_dates: None,
     };
     invoices::put_issuer(app, operator, issuer, None).await.map_err(|e| e.to_string())?;
     let line = |d: &str, q: i64, p: i64, c: &str| LineInput { description: d.into(), quantity: q, unit_price: p, tax_category: c.into() };
