@@ -473,6 +473,89 @@ pub async fn metering_adds_up_per_tenant_and_day(f: StoreFixture) {
     assert_eq!(s.metering.metered(&b, day(1), day(30)).await.unwrap().len(), 1);
 }
 
+/// Runs: one active run per period, items added and settled once each, counts that add up.
+pub async fn runs_claim_their_period_and_count_every_item_once(f: StoreFixture) {
+    use common::domain::{BillingId, InvoiceNumber, InvoiceRun, ItemState, RunId, RunItem, RunRequest, RunState, Settlement};
+    let s = &f.stores;
+    let (april, may) = (BillingPeriod::parse("2025-04").unwrap(), BillingPeriod::parse("2025-05").unwrap());
+    let run = |p: BillingPeriod, n: u8| InvoiceRun {
+        run_id: RunId::new(p, [n; 8]),
+        request: RunRequest { period: p, tenants: None, generate: true },
+        state: RunState::Queued,
+        cancel_requested: false,
+        created_at: chrono::Utc::now(),
+        started_at: None,
+        finished_at: None,
+        version: 1,
+    };
+    let first = run(april, 1);
+    s.runs.create_run(&first).await.unwrap();
+    assert!(matches!(s.runs.create_run(&run(april, 2)).await, Err(StoreError::AlreadyExists)), "{}: one active run per period", f.adapter);
+    assert_eq!(s.runs.active_run(april).await.unwrap(), Some(first.run_id.clone()));
+    s.runs.create_run(&run(may, 3)).await.unwrap();
+
+    let item = |t: u8, i: u16| RunItem::pending(first.run_id.clone(), tenant_id(t), BillingId::parse(&format!("2025-04-{i:08}")).unwrap());
+    let items: Vec<RunItem> = (0..150).map(|i| item(1 + (i % 3) as u8, i)).collect();
+    assert_eq!(s.runs.add_items(&items).await.unwrap(), 150, "{}: more than one transaction's worth", f.adapter);
+    let again: Vec<RunItem> = (140..160).map(|i| item(1 + (i % 3) as u8, i)).collect();
+    assert_eq!(s.runs.add_items(&again).await.unwrap(), 10, "{}: items already there are not counted again", f.adapter);
+
+    let issued = Settlement::Issued { invoice_number: InvoiceNumber::parse("INV-2025-000001").unwrap(), total: common::domain::Yen::new(1100).unwrap() };
+    assert!(s.runs.settle_item(&items[0], &issued).await.unwrap());
+    assert!(!s.runs.settle_item(&items[0], &issued).await.unwrap(), "{}: a redelivery settles nothing", f.adapter);
+    assert!(!s.runs.settle_item(&items[0], &Settlement::Failed { reason: "late".into() }).await.unwrap(), "settled once, for good");
+    assert!(s.runs.settle_item(&items[1], &Settlement::Failed { reason: "描画に失敗しました".into() }).await.unwrap());
+    assert!(s.runs.settle_item(&items[2], &Settlement::Cancelled).await.unwrap());
+    let stranger = RunItem::pending(first.run_id.clone(), tenant_id(9), BillingId::parse("2025-04-99999999").unwrap());
+    assert!(matches!(s.runs.settle_item(&stranger, &Settlement::Cancelled).await, Err(StoreError::VersionMismatch)), "not an item of the run");
+    // Four workers settle one item at once: it counts once.
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (runs, one, how) = (s.runs.clone(), items[3].clone(), issued.clone());
+            tokio::spawn(async move { runs.settle_item(&one, &how).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1, "{}", f.adapter);
+
+    let (_, counts) = s.runs.get_run(&first.run_id).await.unwrap().unwrap();
+    assert_eq!((counts.total, counts.issued, counts.failed, counts.cancelled, counts.remaining()), (160, 2, 1, 1, 156), "{}", f.adapter);
+    let stored = s.runs.get_item(&first.run_id, &items[1].tenant_id, &items[1].billing_id).await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.reason.as_deref()), (ItemState::Failed, Some("描画に失敗しました")));
+
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = s.runs.list_items(&first.run_id, &PageRequest { limit: 50, cursor }).await.unwrap();
+        seen.extend(page.items.iter().map(RunItem::key));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let mut expected: Vec<String> = items.iter().chain(&again).map(RunItem::key).collect();
+    expected.sort();
+    expected.dedup();
+    assert_eq!(seen, expected, "{}: every item once, in key order", f.adapter);
+
+    let mut done = first.clone();
+    done.state = RunState::Completed;
+    done.version = 2;
+    assert!(matches!(s.runs.replace_run(&done, 5).await, Err(StoreError::VersionMismatch)));
+    s.runs.replace_run(&done, 1).await.unwrap();
+    assert_eq!(s.runs.active_run(april).await.unwrap(), None, "{}: a finished run gives its period back", f.adapter);
+    let second = run(april, 4);
+    s.runs.create_run(&second).await.unwrap();
+    let listed = s.runs.list_runs(Some(april), &PageRequest { limit: 10, cursor: None }).await.unwrap();
+    let mut ids = vec![first.run_id.clone(), second.run_id.clone()];
+    ids.sort();
+    assert_eq!(listed.items.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>(), ids);
+    assert_eq!(s.runs.list_runs(None, &PageRequest { limit: 10, cursor: None }).await.unwrap().items.len(), 3);
+}
+
 macro_rules! suite {
     ($adapter:ident, $make:path) => {
         mod $adapter {
@@ -494,6 +577,7 @@ macro_rules! suite {
                 concurrent_claims_let_exactly_one_start,
                 tenants_are_listed_in_id_order_across_pages,
                 metering_adds_up_per_tenant_and_day,
+                runs_claim_their_period_and_count_every_item_once,
             );
         }
     };

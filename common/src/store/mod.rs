@@ -22,8 +22,8 @@ pub use principal::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
 pub use verified::Verified;
 
 use crate::domain::{
-    BillingFilter, BillingId, BillingRecord, Contract, ContractFilter, ContractId, Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, Metered, Tenant,
-    TenantId,
+    BillingFilter, BillingId, BillingPeriod, BillingRecord, Contract, ContractFilter, ContractId, Invoice, InvoiceFilter, InvoiceNumber, InvoiceRun,
+    IssuerSettings, Metered, RunCounts, RunId, RunItem, Settlement, Tenant, TenantId,
 };
 use crate::error::ApiError;
 
@@ -173,6 +173,32 @@ pub trait MeteringStore: Send + Sync {
     async fn metered(&self, tenant: &TenantId, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Vec<(chrono::NaiveDate, Metered)>, StoreError>;
 }
 
+/// Month-end runs, their items and counts (see `domain::run`).
+#[async_trait]
+pub trait RunStore: Send + Sync {
+    /// Creates the run and claims its period for it. `AlreadyExists` when another run holds the
+    /// period (`active_run` names it) or the id is taken: nothing is written.
+    async fn create_run(&self, run: &InvoiceRun) -> Result<(), StoreError>;
+    /// The run holding `period`, if any.
+    async fn active_run(&self, period: BillingPeriod) -> Result<Option<RunId>, StoreError>;
+    /// The run and its counts.
+    async fn get_run(&self, id: &RunId) -> Result<Option<(InvoiceRun, RunCounts)>, StoreError>;
+    /// Writes `run` where the stored version is `expected_version`; a run that is no longer
+    /// active releases its period in the same write.
+    async fn replace_run(&self, run: &InvoiceRun, expected_version: u64) -> Result<(), StoreError>;
+    /// Runs in id order (so period order), optionally of one period.
+    async fn list_runs(&self, period: Option<BillingPeriod>, page: &PageRequest) -> Result<Page<InvoiceRun>, StoreError>;
+    /// Adds pending items; an item already in the run is left as it is and not counted again.
+    /// Returns how many were new.
+    async fn add_items(&self, items: &[RunItem]) -> Result<u64, StoreError>;
+    /// Settles a pending item and counts it, in one write. `false` when it was settled already
+    /// (a redelivery): nothing changes.
+    async fn settle_item(&self, item: &RunItem, settlement: &Settlement) -> Result<bool, StoreError>;
+    async fn get_item(&self, run: &RunId, tenant: &TenantId, billing: &BillingId) -> Result<Option<RunItem>, StoreError>;
+    /// A run's items in key order (tenant, then billing record).
+    async fn list_items(&self, run: &RunId, page: &PageRequest) -> Result<Page<RunItem>, StoreError>;
+}
+
 /// DynamoDB's limit on the items of one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
 
@@ -210,6 +236,7 @@ pub struct Stores {
     pub invoices: Arc<dyn InvoiceStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub metering: Arc<dyn MeteringStore>,
+    pub runs: Arc<dyn RunStore>,
 }
 
 /// Clamps a requested page size the way every listing does.

@@ -31,7 +31,7 @@ struct Counter {
 }
 
 /// A conditional Put for a transaction.
-fn put(table: &str, item: Item, cond: Cond) -> Result<TransactWriteItem, StoreError> {
+pub(super) fn put(table: &str, item: Item, cond: Cond) -> Result<TransactWriteItem, StoreError> {
     let mut p = Put::builder().table_name(table).set_item(Some(item));
     p = match cond {
         Cond::None => p,
@@ -46,7 +46,7 @@ fn put(table: &str, item: Item, cond: Cond) -> Result<TransactWriteItem, StoreEr
 impl AwsStore {
     /// Runs a transaction within DynamoDB's item limit; a cancelled one (a condition failed, or a
     /// concurrent transaction touched an item) is `VersionMismatch`.
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+    pub(super) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         if items.len() > MAX_TRANSACTION_ITEMS {
             return Err(StoreError::TooLarge(format!("{} items in one transaction; DynamoDB allows {MAX_TRANSACTION_ITEMS}", items.len())));
         }

@@ -27,6 +27,7 @@ mod dynamo;
 mod invoices;
 mod items;
 mod metering;
+mod runs;
 mod s3;
 
 use std::sync::Arc;
@@ -92,6 +93,7 @@ impl AwsStore {
             invoices: self.clone(),
             objects: self.clone(),
             metering: self.clone(),
+            runs: self.clone(),
         }
     }
 

@@ -7,6 +7,7 @@ mod metering;
 mod object_server;
 mod objects;
 mod records;
+mod runs;
 mod tables;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,8 @@ pub(crate) const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("o
 pub(crate) const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 pub(crate) const INVOICES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("invoices");
 /// Metered counters by (tenant, `YYYY-MM-DD`).
+pub(crate) const RUNS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("runs");
+pub(crate) const RUN_ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("run_items");
 pub(crate) const METERING: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("metering");
 
 /// redb's page cache.
@@ -76,6 +79,8 @@ impl EmbeddedStore {
             txn.open_table(INVOICES).map_err(unavailable)?;
             txn.open_table(OBJECTS).map_err(unavailable)?;
             txn.open_table(METERING).map_err(unavailable)?;
+            txn.open_table(RUNS).map_err(unavailable)?;
+            txn.open_table(RUN_ITEMS).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
         Ok(Arc::new(Self {
@@ -98,6 +103,7 @@ impl EmbeddedStore {
             invoices: self.clone(),
             objects: self.clone(),
             metering: self.clone(),
+            runs: self.clone(),
         }
     }
 
