@@ -52,6 +52,7 @@ impl App {
                 table: env("SEIKYU_TABLE")?,
                 bucket: env("SEIKYU_BUCKET")?,
                 static_credentials: None,
+                run_queue_url: std::env::var("SEIKYU_RUN_QUEUE_URL").ok().filter(|s| !s.is_empty()),
             }),
             "embedded" => StorageConfig::Embedded { data_dir: PathBuf::from(env("SEIKYU_DATA_DIR")?) },
             other => return Err(format!("SEIKYU_STORAGE must be dynamodb or embedded, not {other}")),

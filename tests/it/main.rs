@@ -25,6 +25,8 @@ mod routes_access;
 mod routes_concurrency;
 mod routes_coverage;
 mod routes_support;
+mod runs;
+mod runs_aws;
 mod template;
 mod uploads;
 mod usage;

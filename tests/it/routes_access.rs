@@ -29,6 +29,8 @@ struct Ids {
     awaiting_upload: String,
     tenant_etag: String,
     issuer_etag: String,
+    /// A month-end run.
+    run: String,
 }
 
 /// A request as sent, for a tenant and for the operator alike.
@@ -88,6 +90,8 @@ async fn ids(op: &Client, tenant: &str) -> Ids {
     let t = op.send("GET", &format!("/v1/tenants/{tenant}"), &[], b"").await;
     let issuer = op.send("GET", "/v1/issuer", &[], b"").await;
     assert_eq!((t.status, issuer.status), (200, 200));
+    let run = op.send("POST", "/v1/invoice-runs", &[("content-type", "application/json")], br#"{"period":"2024-01"}"#).await;
+    assert_eq!(run.status, 202, "{}", text(&run));
     Ids {
         tenant: tenant.to_owned(),
         issued_billing: demo["billingId"].as_str().expect("billingId").to_owned(),
@@ -98,6 +102,7 @@ async fn ids(op: &Client, tenant: &str) -> Ids {
         awaiting_upload,
         tenant_etag: etag_of(&t),
         issuer_etag: etag_of(&issuer),
+        run: json(&run)["runId"].as_str().expect("runId").to_owned(),
     }
 }
 
@@ -114,6 +119,7 @@ fn param(route: &Route, name: &str, ids: &Ids) -> String {
         (_, "billingId") => ids.issued_billing.clone(),
         ("invoice-upload-url" | "complete-invoice-upload", "invoiceNumber") => ids.awaiting_upload.clone(),
         (_, "invoiceNumber") => ids.issued_invoice.clone(),
+        (_, "runId") => ids.run.clone(),
         (f, p) => panic!("{f}: no value for the path parameter {{{p}}}: add one here"),
     }
 }
@@ -141,6 +147,7 @@ fn request(route: &Route, ids: &Ids) -> Req {
         "complete-invoice-upload" => (vec![], json_body(json!({"sha256": sha256_hex(UPLOADED_PDF)}))),
         "void-invoice" => (vec![], json_body(json!({"reason": "金額訂正のため"}))),
         "put-issuer" => (vec![("if-match", ids.issuer_etag.clone())], issuer_body("T7000012050002")),
+        "create-invoice-run" => (vec![], json_body(json!({"period": "2024-02"}))),
         "download-invoices-zip" => {
             path.push_str("?period=2025-04");
             (vec![], vec![])

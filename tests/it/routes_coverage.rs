@@ -274,6 +274,31 @@ async fn every_route_succeeds_and_refuses_over_http() {
     let n4 = str_of(&json(&x.call(&op, "POST", &format!("{billings}/{}/issue", str_of(&json(&created), "billingId")), &[], b"", 201).await), "invoiceNumber");
     assert_eq!(seq_of(&n4), seq_of(&n3) + 1, "after a void, the next number: {n4}");
 
+    // A month-end run: a dry run, the run, its progress until done, the listing, and cancel.
+    x.json_call(&op, "POST", "/v1/invoice-runs", &[], br#"{"period":"2025-13"}"#, 400).await;
+    let dry = x.json_call(&op, "POST", "/v1/invoice-runs", &[], br#"{"period":"2026-01","dryRun":true}"#, 200).await;
+    assert_eq!(json(&dry)["dryRun"], true);
+    let started = x.json_call(&op, "POST", "/v1/invoice-runs", &[], br#"{"period":"2026-01"}"#, 202).await;
+    let run = str_of(&json(&started), "runId");
+    assert_eq!(started.headers.get("location").and_then(|v| v.to_str().ok()), Some(format!("/v1/invoice-runs/{run}").as_str()));
+    let mut state = String::new();
+    for _ in 0..600 {
+        let r = x.call(&op, "GET", &format!("/v1/invoice-runs/{run}"), &[], b"", 200).await;
+        state = str_of(&json(&r), "state");
+        if state != "queued" && state != "running" {
+            assert_eq!(json(&r)["counts"]["remaining"], 0);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(state, "completed");
+    x.call(&op, "GET", "/v1/invoice-runs/run-2026-01-nosuchrn", &[], b"", 404).await;
+    let listed = x.call(&op, "GET", "/v1/invoice-runs?period=2026-01", &[], b"", 200).await;
+    assert_eq!(json(&listed)["items"][0]["runId"].as_str(), Some(run.as_str()));
+    x.call(&op, "GET", "/v1/invoice-runs?period=26-01", &[], b"", 400).await;
+    x.call(&op, "POST", &format!("/v1/invoice-runs/{run}/cancel"), &[], b"", 200).await;
+    x.call(&op, "POST", "/v1/invoice-runs/not-a-run/cancel", &[], b"", 400).await;
+
     // Every route of the table, both ways.
     let all: BTreeSet<&str> = ROUTES.iter().map(|r| r.function).collect();
     assert_eq!(x.succeeded, all, "routes never answered with success: {:?}", all.difference(&x.succeeded).collect::<Vec<_>>());

@@ -20,7 +20,9 @@ fn every_route_is_one_function_with_one_api_event() {
     let mut in_template = BTreeSet::new();
     let resources = t["Resources"].as_mapping().expect("Resources");
     for (name, res) in resources {
-        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
+        if res["Type"].as_str() != Some("AWS::Serverless::Function")
+            || WORKERS.contains(&res["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_default())
+        {
             continue;
         }
         let binary = res["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_else(|| panic!("{name:?} names no binary")).to_owned();
@@ -43,8 +45,30 @@ fn every_route_is_one_function_with_one_api_event() {
 
     let crates: BTreeSet<String> =
         std::fs::read_dir(root().join("functions")).expect("functions/").filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-    let routed: BTreeSet<String> = local_gateway::ROUTES.iter().map(|r| r.function.to_owned()).collect();
-    assert_eq!(crates, routed, "every crate in functions/ serves exactly one route");
+    let routed: BTreeSet<String> = local_gateway::ROUTES.iter().map(|r| r.function.to_owned()).chain(WORKERS.iter().map(|w| (*w).to_owned())).collect();
+    assert_eq!(crates, routed, "every crate in functions/ serves exactly one route, or is a queue worker");
+}
+
+/// Functions fed by a queue, not a route.
+const WORKERS: [&str; 1] = ["run-worker"];
+
+/// The run worker as AWS advises for SQS event sources: partial batch failures, a visibility
+/// timeout at least six times the function's timeout, a dead-letter queue with an alarm, and a cap
+/// on concurrency so the invoice counter is not flooded.
+#[test]
+fn the_run_worker_drains_its_queue_safely() {
+    let t = template();
+    let worker = &t["Resources"]["RunWorkerFunction"]["Properties"];
+    let source = &worker["Events"]["Runs"];
+    assert_eq!(source["Type"].as_str(), Some("SQS"));
+    assert_eq!(source["Properties"]["FunctionResponseTypes"][0].as_str(), Some("ReportBatchItemFailures"));
+    let timeout = worker["Timeout"].as_u64().expect("worker timeout");
+    let queue = &t["Resources"]["RunQueue"]["Properties"];
+    assert!(queue["VisibilityTimeout"].as_u64().expect("visibility") >= 6 * timeout);
+    assert!(queue["RedrivePolicy"]["maxReceiveCount"].as_u64().expect("redrive") > u64::from(common::service::runs::MAX_ATTEMPTS));
+    assert!(worker["ReservedConcurrentExecutions"].as_u64().is_some_and(|c| (1..=10).contains(&c)));
+    let alarm = &t["Resources"]["RunDeadLettersAlarm"]["Properties"];
+    assert_eq!(alarm["MetricName"].as_str(), Some("ApproximateNumberOfMessagesVisible"));
 }
 
 #[test]

@@ -69,7 +69,24 @@ pub async fn dynamodb_store() -> StoreFixture {
     dynamodb_store_with(Arc::new(SystemClock)).await
 }
 
+/// `dynamodb_store`, with an SQS queue of its own on moto for month-end runs; the queue's URL.
+pub async fn dynamodb_store_with_queue() -> (StoreFixture, String) {
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .endpoint_url(moto_endpoint())
+        .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await;
+    let name = format!("seikyu-runs-{}", hex::encode(rand::random::<[u8; 6]>()));
+    let url = aws_sdk_sqs::Client::new(&conf).create_queue().queue_name(name).send().await.expect("create the run queue on moto").queue_url.expect("queue url");
+    (dynamodb_store_with_settings(Arc::new(SystemClock), Some(url.clone())).await, url)
+}
+
 pub async fn dynamodb_store_with(clock: Arc<dyn Clock>) -> StoreFixture {
+    dynamodb_store_with_settings(clock, None).await
+}
+
+async fn dynamodb_store_with_settings(clock: Arc<dyn Clock>, run_queue_url: Option<String>) -> StoreFixture {
     let suffix = hex::encode(rand::random::<[u8; 6]>());
     let settings = AwsSettings {
         region: REGION.into(),
@@ -77,6 +94,7 @@ pub async fn dynamodb_store_with(clock: Arc<dyn Clock>) -> StoreFixture {
         table: format!("seikyu-test-{suffix}"),
         bucket: format!("seikyu-test-{suffix}"),
         static_credentials: Some(("testing".into(), "testing".into())),
+        run_queue_url,
     };
     let store = AwsStore::connect(&settings, &CURSOR_KEY, clock).await.expect("connect to moto");
     bootstrap(&store, REGION).await.expect("bootstrap table and bucket on moto");

@@ -6,6 +6,7 @@ pub mod contracts;
 pub mod generation;
 pub mod invoices;
 pub mod issuer;
+pub mod runs;
 pub mod tenant_keys;
 pub mod tenants;
 pub mod uploads;

@@ -8,6 +8,7 @@ pub mod embedded;
 mod idempotency;
 mod object;
 mod principal;
+mod queue;
 mod verified;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub use cursor::CursorCodec;
 pub use idempotency::{Begin, IdempotencyKey, IdempotencyRecord, IdempotencyState, LEASE, RETENTION, StoredResponse};
 pub use object::{ByteRange, ByteStream, ObjectBody, ObjectKey, ObjectMeta};
 pub use principal::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
+pub use queue::{RunMessage, RunQueue};
 pub use verified::Verified;
 
 use crate::domain::{
@@ -237,6 +239,7 @@ pub struct Stores {
     pub objects: Arc<dyn ObjectStore>,
     pub metering: Arc<dyn MeteringStore>,
     pub runs: Arc<dyn RunStore>,
+    pub queue: Arc<dyn RunQueue>,
 }
 
 /// Clamps a requested page size the way every listing does.

@@ -10,6 +10,7 @@ mod event;
 pub mod keys;
 pub mod limits;
 mod routes;
+pub mod runner;
 pub mod server;
 pub mod sigv4;
 pub mod start;

@@ -71,6 +71,10 @@ pub const ROUTES: &[Route] = &[
     route("put-issuer", Operator, Method::PUT, "/v1/issuer", put_issuer::handler),
     route("get-issuer", Operator, Method::GET, "/v1/issuer", get_issuer::handler),
     route("list-usage", Operator, Method::GET, "/v1/usage", list_usage::handler),
+    route("create-invoice-run", Operator, Method::POST, "/v1/invoice-runs", create_invoice_run::handler),
+    route("list-invoice-runs", Operator, Method::GET, "/v1/invoice-runs", list_invoice_runs::handler),
+    route("get-invoice-run", Operator, Method::GET, "/v1/invoice-runs/{runId}", get_invoice_run::handler),
+    route("cancel-invoice-run", Operator, Method::POST, "/v1/invoice-runs/{runId}/cancel", cancel_invoice_run::handler),
 ];
 
 impl Route {

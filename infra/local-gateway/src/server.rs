@@ -194,7 +194,25 @@ impl Gateway {
 }
 
 /// Serves the gateway on `listener` until the task is dropped.
+/// Run workers the local gateway starts: as many as this machine's cores, like a small reserved
+/// concurrency.
+const RUN_WORKERS: usize = 2;
+
+struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
+
 pub async fn serve(gateway: Arc<Gateway>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    // Month-end runs are worked on by the gateway itself over the embedded queue; the workers end
+    // with the server.
+    let workers = gateway.objects.clone().map(|store| crate::runner::spawn(gateway.app.clone(), store, RUN_WORKERS)).unwrap_or_default();
+    let _stop = AbortOnDrop(workers);
     loop {
         let (io, peer) = listener.accept().await?;
         let _ = io.set_nodelay(true);

@@ -102,6 +102,7 @@ pub async fn start(options: &Options, clock: Arc<dyn Clock>) -> Result<Started, 
                 table: target.table.clone(),
                 bucket: target.bucket.clone(),
                 static_credentials,
+                run_queue_url: None,
             };
             let store = AwsStore::connect(&settings, &cursor_key, clock.clone()).await.map_err(|e| e.to_string())?;
             bootstrap(&store, &options.region).await.map_err(|e| e.to_string())?;

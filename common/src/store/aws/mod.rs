@@ -29,6 +29,7 @@ mod items;
 mod metering;
 mod runs;
 mod s3;
+mod sqs;
 
 use std::sync::Arc;
 
@@ -50,11 +51,16 @@ pub struct AwsSettings {
     pub bucket: String,
     /// Fixed credentials (for a local endpoint); otherwise the default provider chain.
     pub static_credentials: Option<(String, String)>,
+    /// The SQS queue month-end runs send their work to (`SEIKYU_RUN_QUEUE_URL`); only the routes
+    /// that start runs, and the run worker, need it.
+    pub run_queue_url: Option<String>,
 }
 
 pub struct AwsStore {
     pub(crate) ddb: aws_sdk_dynamodb::Client,
     pub(crate) s3: aws_sdk_s3::Client,
+    pub(crate) sqs: aws_sdk_sqs::Client,
+    pub(crate) run_queue_url: Option<String>,
     pub(crate) table: String,
     pub(crate) bucket: String,
     pub(crate) codec: CursorCodec,
@@ -76,6 +82,8 @@ impl AwsStore {
         Ok(Arc::new(Self {
             ddb: aws_sdk_dynamodb::Client::new(&shared),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            sqs: aws_sdk_sqs::Client::new(&shared),
+            run_queue_url: settings.run_queue_url.clone(),
             table: settings.table.clone(),
             bucket: settings.bucket.clone(),
             codec: CursorCodec::new(cursor_key).map_err(StoreError::Unavailable)?,
@@ -94,6 +102,7 @@ impl AwsStore {
             objects: self.clone(),
             metering: self.clone(),
             runs: self.clone(),
+            queue: self.clone(),
         }
     }
 

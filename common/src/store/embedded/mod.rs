@@ -6,6 +6,7 @@ mod invoices;
 mod metering;
 mod object_server;
 mod objects;
+mod queue;
 mod records;
 mod runs;
 mod tables;
@@ -17,6 +18,7 @@ use redb::{Database, TableDefinition};
 
 pub use object_server::serve_objects;
 pub use objects::PutError;
+pub use queue::Delivery;
 
 use super::{CursorCodec, StoreError, Stores};
 use crate::clock::Clock;
@@ -32,6 +34,7 @@ pub(crate) const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("o
 pub(crate) const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 pub(crate) const INVOICES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("invoices");
 /// Metered counters by (tenant, `YYYY-MM-DD`).
+pub(crate) const RUN_QUEUE: TableDefinition<&str, &[u8]> = TableDefinition::new("run_queue");
 pub(crate) const RUNS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("runs");
 pub(crate) const RUN_ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("run_items");
 pub(crate) const METERING: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("metering");
@@ -81,8 +84,10 @@ impl EmbeddedStore {
             txn.open_table(METERING).map_err(unavailable)?;
             txn.open_table(RUNS).map_err(unavailable)?;
             txn.open_table(RUN_ITEMS).map_err(unavailable)?;
+            txn.open_table(RUN_QUEUE).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
+        Self::reveal_runs(&db)?;
         Ok(Arc::new(Self {
             db: Arc::new(db),
             objects_dir,
@@ -104,6 +109,7 @@ impl EmbeddedStore {
             objects: self.clone(),
             metering: self.clone(),
             runs: self.clone(),
+            queue: self.clone(),
         }
     }
 

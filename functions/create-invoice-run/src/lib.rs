@@ -1,0 +1,34 @@
+//! `POST /v1/invoice-runs`: Starts a month-end run (operator only): `{period, tenants?, generate?,
+//! dryRun?}` → 202 with `Location` and the queued run, which the worker then plans and issues; a
+//! dry run answers 200 with what would be generated and issued, and writes nothing. One active run
+//! per period: a second is 409, naming the first.
+
+use std::sync::Arc;
+
+use common::runtime::{self, BoxFuture};
+use common::service::runs::{self, RunInput, Started};
+use common::{ApiError, App, caller};
+use http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+
+pub const ROUTE: &str = "POST /v1/invoice-runs";
+
+/// The route's entry point, for the Lambda runtime and the local gateway alike.
+pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>> {
+    Box::pin(runtime::dispatch(ROUTE, app, req, handle))
+}
+
+async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller::of_request(&app, &req).await?;
+    caller.require_operator()?;
+    let input: RunInput = common::http::json_body(&req)?;
+    match runs::start(&app, &caller, input).await? {
+        Started::DryRun(report) => common::http::json(StatusCode::OK, &report),
+        Started::Run(run) => {
+            let mut r = common::http::json(StatusCode::ACCEPTED, &run)?;
+            let location = HeaderValue::from_str(&format!("/v1/invoice-runs/{}", run.run_id)).map_err(|e| ApiError::Internal(e.to_string()))?;
+            r.headers_mut().insert(header::LOCATION, location);
+            Ok(r)
+        }
+    }
+}
