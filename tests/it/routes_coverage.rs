@@ -296,6 +296,9 @@ async fn every_route_succeeds_and_refuses_over_http() {
     let listed = x.call(&op, "GET", "/v1/invoice-runs?period=2026-01", &[], b"", 200).await;
     assert_eq!(json(&listed)["items"][0]["runId"].as_str(), Some(run.as_str()));
     x.call(&op, "GET", "/v1/invoice-runs?period=26-01", &[], b"", 400).await;
+    let report = x.call(&op, "GET", &format!("/v1/invoice-runs/{run}/report.csv"), &[], b"", 200).await;
+    assert!(report.body.starts_with("\u{feff}テナントID,請求ID".as_bytes()), "{}", String::from_utf8_lossy(&report.body));
+    x.call(&op, "GET", "/v1/invoice-runs/run-2026-01-nosuchrn/report.csv", &[], b"", 404).await;
     x.call(&op, "POST", &format!("/v1/invoice-runs/{run}/cancel"), &[], b"", 200).await;
     x.call(&op, "POST", "/v1/invoice-runs/not-a-run/cancel", &[], b"", 400).await;
 

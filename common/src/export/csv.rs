@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 
-use crate::domain::{BillingRecord, TaxCategory};
+use crate::domain::{BillingRecord, ItemState, RunItem, TaxCategory};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CsvEncoding {
@@ -99,6 +99,40 @@ fn row(cells: &[String]) -> String {
     line
 }
 
+/// The columns of a run's report: one row per billing record the run took.
+pub const RUN_HEADER: [&str; 6] = ["テナントID", "請求ID", "請求書番号", "合計（税込）", "状態", "失敗理由"];
+
+/// The report's header row.
+pub fn run_header_row() -> String {
+    let mut line = RUN_HEADER.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",");
+    line.push_str("\r\n");
+    line
+}
+
+/// One report row per item: the failure reason is free text (guarded), the rest is ours.
+pub fn run_rows(items: &[RunItem]) -> String {
+    let mut out = String::new();
+    for i in items {
+        let state = match i.state {
+            ItemState::Pending => "pending",
+            ItemState::Issued => "issued",
+            ItemState::Failed => "failed",
+            ItemState::Cancelled => "cancelled",
+        };
+        let cells = [
+            i.tenant_id.to_string(),
+            i.billing_id.to_string(),
+            i.invoice_number.as_ref().map(ToString::to_string).unwrap_or_default(),
+            i.total.map(|t| t.get().to_string()).unwrap_or_default(),
+            state.to_owned(),
+            guard(i.reason.as_deref().unwrap_or_default()),
+        ];
+        out.push_str(&cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 pub fn header_row() -> String {
     row(&HEADER.map(str::to_owned))
 }
@@ -133,6 +167,23 @@ pub fn rows(record: &BillingRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_report_rows_say_what_happened_to_each_record() {
+        use crate::domain::{BillingId, InvoiceNumber, RunId, Settlement, TenantId, Yen};
+        let item = RunItem::pending(
+            RunId::parse("run-2025-04-abcdefgh").unwrap(),
+            TenantId::parse("tn_0000000000000001").unwrap(),
+            BillingId::parse("2025-04-abcdefgh").unwrap(),
+        );
+        let issued = Settlement::Issued { invoice_number: InvoiceNumber::parse("INV-2025-000001").unwrap(), total: Yen::new(66_550).unwrap() }.apply(&item);
+        let failed = Settlement::Failed { reason: "=HYPERLINK(\"x\"), 失敗".into() }.apply(&item);
+        assert_eq!(run_header_row(), "テナントID,請求ID,請求書番号,合計（税込）,状態,失敗理由\r\n");
+        assert_eq!(
+            run_rows(&[issued, failed]),
+            "tn_0000000000000001,2025-04-abcdefgh,INV-2025-000001,66550,issued,\r\ntn_0000000000000001,2025-04-abcdefgh,,,failed,\"'=HYPERLINK(\"\"x\"\"), 失敗\"\r\n"
+        );
+    }
 
     #[test]
     fn quoting_and_guards() {

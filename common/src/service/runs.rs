@@ -431,3 +431,12 @@ async fn issue_one(app: &App, id: &RunId, tenant: &TenantId, billing: &crate::do
     app.stores.runs.settle_item(&item, &settlement).await?;
     finish_if_done(app, id).await
 }
+
+/// A page of a run's items, for its report (operator only).
+pub async fn items(app: &App, caller: &Caller, id: &RunId, page: &PageRequest) -> Result<Page<RunItem>, ApiError> {
+    caller.require_operator()?;
+    if page.cursor.is_none() && app.stores.runs.get_run(id).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    Ok(app.stores.runs.list_items(id, page).await?)
+}

@@ -13,7 +13,7 @@ use common::App;
 use common::caller::Caller;
 use common::clock::{IdGenerator, RandomIds, SystemClock};
 use common::domain::{
-    BillingCycle, BillingContact, BillingPeriod, Contract, ContractId, ContractStatus, ContractTerms, CustomerProfile, Email, PlanTier, PostalCode, RunState,
+    BillingContact, BillingCycle, BillingPeriod, Contract, ContractId, ContractStatus, ContractTerms, CustomerProfile, Email, PlanTier, PostalCode, RunState,
     Tenant, TenantStatus, Yen,
 };
 use common::service::generation;

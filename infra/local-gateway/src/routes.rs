@@ -75,6 +75,7 @@ pub const ROUTES: &[Route] = &[
     route("list-invoice-runs", Operator, Method::GET, "/v1/invoice-runs", list_invoice_runs::handler),
     route("get-invoice-run", Operator, Method::GET, "/v1/invoice-runs/{runId}", get_invoice_run::handler),
     route("cancel-invoice-run", Operator, Method::POST, "/v1/invoice-runs/{runId}/cancel", cancel_invoice_run::handler),
+    stream("run-report", Operator, Method::GET, "/v1/invoice-runs/{runId}/report.csv", run_report::handler),
 ];
 
 impl Route {
