@@ -210,3 +210,41 @@ async fn a_restart_mid_run_finishes_with_exact_counts() {
     assert_eq!((done.state, done.counts.total, done.counts.issued, done.counts.remaining), (RunState::Completed, 60, 60, 0));
     assert_eq!(invoices(&app).await.len(), 60);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planning_many_tenants_goes_in_slices_and_counts_each_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let app = app_over(&store, Arc::new(FakePdf));
+    app.stores.invoices.put_issuer(&issuer(), None).await.unwrap();
+    // 120 tenants with one contract each: three plan slices of at most 50.
+    for n in 0..120u8 {
+        let t = tenant_id(n + 1);
+        app.stores.tenants.create_tenant(&tenant(&t, "T")).await.unwrap();
+        app.stores.contracts.create_contract(&seikyu_tests::fixtures::contract(&t, "C-1", common::domain::ContractStatus::Active)).await.unwrap();
+    }
+    let Started::Run(run) = runs::start(&app, &operator(), input(true)).await.unwrap() else { panic!("not a dry run") };
+    let mut plans = 0;
+    for _ in 0..1000 {
+        let batch = store.receive_runs(10, Duration::ZERO).await.unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        for d in batch {
+            plans += usize::from(matches!(d.message, common::store::RunMessage::Plan { .. }));
+            runs::process(&app, &d.message, d.receives).await.unwrap();
+            runs::process(&app, &d.message, d.receives).await.unwrap();
+            store.delete_run_message(&d.key).await.unwrap();
+        }
+    }
+    assert!(plans >= 3, "{plans} plan messages");
+    let done = runs::get(&app, &operator(), &run.run_id).await.unwrap();
+    assert_eq!((done.state, done.counts.total, done.counts.issued), (RunState::Completed, 120, 120));
+    let mut n = 0;
+    for t in 1..=120u8 {
+        let page =
+            app.stores.invoices.list_invoices(&tenant_id(t), &Default::default(), &common::store::PageRequest { limit: 10, cursor: None }).await.unwrap();
+        n += page.items.len();
+    }
+    assert_eq!(n, 120, "one invoice per tenant, though every message came twice");
+}

@@ -154,17 +154,31 @@ fn parse_request(input: RunInput) -> Result<(RunRequest, bool), ApiError> {
     Ok((RunRequest { period, tenants, generate: input.generate.unwrap_or(true) }, input.dry_run.unwrap_or(false)))
 }
 
-/// The tenants a run covers: those asked for, or every active tenant.
-async fn tenants_of(app: &App, request: &RunRequest) -> Result<Vec<TenantId>, ApiError> {
-    if let Some(t) = &request.tenants {
-        return Ok(t.clone());
+/// Tenants one plan message takes: few enough that generating and listing their drafts stays well
+/// inside a worker's timeout.
+const PLAN_SLICE: usize = 50;
+
+/// One slice of the tenants a run covers (those asked for, or every active tenant) after the
+/// position `after`, and the position of the next slice, if any.
+async fn tenant_slice(app: &App, request: &RunRequest, after: Option<&str>) -> Result<(Vec<TenantId>, Option<String>), ApiError> {
+    if let Some(all) = &request.tenants {
+        let start: usize = after.and_then(|a| a.parse().ok()).unwrap_or(0);
+        let end = (start + PLAN_SLICE).min(all.len());
+        let next = (end < all.len()).then(|| end.to_string());
+        return Ok((all.get(start..end).unwrap_or_default().to_vec(), next));
     }
-    let (mut out, mut cursor) = (Vec::new(), None);
+    let page = app.stores.tenants.list_tenants(&PageRequest { limit: PLAN_SLICE, cursor: after.map(str::to_owned) }).await?;
+    Ok((page.items.into_iter().filter(|t| t.status == TenantStatus::Active).map(|t| t.tenant_id).collect(), page.next_cursor))
+}
+
+/// Every tenant a run covers (the dry run's report).
+async fn tenants_of(app: &App, request: &RunRequest) -> Result<Vec<TenantId>, ApiError> {
+    let (mut out, mut after) = (Vec::new(), None);
     loop {
-        let page = app.stores.tenants.list_tenants(&PageRequest { limit: crate::store::MAX_PAGE, cursor }).await?;
-        out.extend(page.items.into_iter().filter(|t| t.status == TenantStatus::Active).map(|t| t.tenant_id));
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
+        let (slice, next) = tenant_slice(app, request, after.as_deref()).await?;
+        out.extend(slice);
+        match next {
+            Some(n) => after = Some(n),
             None => return Ok(out),
         }
     }
@@ -212,7 +226,7 @@ pub async fn start(app: &App, caller: &Caller, input: RunInput) -> Result<Starte
         }
         Err(e) => return Err(e.into()),
     }
-    if let Err(e) = app.stores.queue.send(&[RunMessage::Plan { run_id: run.run_id.clone() }]).await {
+    if let Err(e) = app.stores.queue.send(&[RunMessage::Plan { run_id: run.run_id.clone(), after: None }]).await {
         // A run nobody will plan must not hold its period.
         let gave_up = InvoiceRun { state: RunState::Cancelled, finished_at: Some(app.clock.now()), version: 2, ..run.clone() };
         let _ = app.stores.runs.replace_run(&gave_up, 1).await;
@@ -334,14 +348,14 @@ async fn finish_if_done(app: &App, id: &RunId) -> Result<(), ApiError> {
 /// counts deliveries, 1 for the first).
 pub async fn process(app: &App, message: &RunMessage, receives: u32) -> Result<(), ApiError> {
     match message {
-        RunMessage::Plan { run_id } => plan(app, run_id).await,
+        RunMessage::Plan { run_id, after } => plan(app, run_id, after.as_deref()).await,
         RunMessage::Issue { run_id, tenant_id, billing_id } => issue_one(app, run_id, tenant_id, billing_id, receives).await,
     }
 }
 
-async fn plan(app: &App, id: &RunId) -> Result<(), ApiError> {
+async fn plan(app: &App, id: &RunId, after: Option<&str>) -> Result<(), ApiError> {
     let Some((run, _)) = app.stores.runs.get_run(id).await? else { return Ok(()) };
-    if !run.state.is_active() {
+    if run.state != RunState::Queued {
         return Ok(());
     }
     if run.cancel_requested {
@@ -350,11 +364,17 @@ async fn plan(app: &App, id: &RunId) -> Result<(), ApiError> {
             (r.state == RunState::Queued).then(|| InvoiceRun { state: RunState::Cancelled, finished_at: Some(now), version: r.version + 1, ..r.clone() })
         })
         .await?;
-        return finish_if_done(app, id).await;
+        return Ok(());
+    }
+    if run.started_at.is_none() {
+        let now = app.clock.now();
+        update_run(app, id, |r, _| (r.started_at.is_none()).then(|| InvoiceRun { started_at: Some(now), version: r.version + 1, ..r.clone() })).await?;
     }
     let issuer = app.stores.invoices.get_issuer().await?.ok_or_else(|| ApiError::Conflict("no issuer".into()))?;
     let period = run.request.period;
-    for tenant in tenants_of(app, &run.request).await? {
+    let (tenants, next) = tenant_slice(app, &run.request, after).await?;
+    let mut items = Vec::new();
+    for tenant in tenants {
         if run.request.generate {
             match generation::draft_for(app, &tenant, period, &issuer, false).await {
                 Ok(_) => {}
@@ -369,32 +389,41 @@ async fn plan(app: &App, id: &RunId) -> Result<(), ApiError> {
                 Err(e) => return Err(e),
             }
         }
-        let items: Vec<RunItem> =
-            drafts_of(app, &tenant, period).await?.into_iter().map(|d| RunItem::pending(id.clone(), tenant.clone(), d.billing_id)).collect();
-        app.stores.runs.add_items(&items).await?;
+        items.extend(drafts_of(app, &tenant, period).await?.into_iter().map(|d| RunItem::pending(id.clone(), tenant.clone(), d.billing_id)));
     }
-    // Running before the first Issue is sent: whoever settles the last item then finishes the run.
-    let now = app.clock.now();
-    update_run(app, id, |r, _| {
-        (r.state == RunState::Queued).then(|| InvoiceRun { state: RunState::Running, started_at: Some(now), version: r.version + 1, ..r.clone() })
-    })
-    .await?;
-    let (mut cursor, mut messages) = (None, Vec::new());
-    loop {
-        let page = app.stores.runs.list_items(id, &PageRequest { limit: 1000, cursor }).await?;
-        messages.extend(page.items.into_iter().filter(|i| i.state == ItemState::Pending).map(|i| RunMessage::Issue {
-            run_id: i.run_id,
-            tenant_id: i.tenant_id,
-            billing_id: i.billing_id,
-        }));
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
+    app.stores.runs.add_items(&items).await?;
+    // Items still pending (a redelivered slice finds some settled already) are issued. Workers may
+    // settle them while the run is queued: only a running run finishes.
+    let mut messages = Vec::with_capacity(items.len() + 1);
+    for i in &items {
+        if app.stores.runs.get_item(id, &i.tenant_id, &i.billing_id).await?.is_some_and(|s| s.state == ItemState::Pending) {
+            messages.push(RunMessage::Issue { run_id: id.clone(), tenant_id: i.tenant_id.clone(), billing_id: i.billing_id.clone() });
         }
     }
-    app.stores.queue.send(&messages).await?;
-    tracing::info!(run_id = %id, items = messages.len(), "invoice run planned");
-    finish_if_done(app, id).await
+    match next {
+        Some(n) => {
+            messages.push(RunMessage::Plan { run_id: id.clone(), after: Some(n) });
+            app.stores.queue.send(&messages).await?;
+            Ok(())
+        }
+        None => {
+            app.stores.queue.send(&messages).await?;
+            // Every item is in: the run is running, and finishes once they are all settled
+            // (checked here too, for when the workers were quicker than this).
+            let now = app.clock.now();
+            update_run(app, id, |r, _| {
+                (r.state == RunState::Queued).then(|| InvoiceRun {
+                    state: RunState::Running,
+                    started_at: r.started_at.or(Some(now)),
+                    version: r.version + 1,
+                    ..r.clone()
+                })
+            })
+            .await?;
+            tracing::info!(run_id = %id, "invoice run planned");
+            finish_if_done(app, id).await
+        }
+    }
 }
 
 /// Whether an error is worth another delivery: storage that did not answer, or a render that broke.

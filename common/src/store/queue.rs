@@ -12,9 +12,15 @@ use crate::domain::{BillingId, RunId, TenantId};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum RunMessage {
-    /// Generate the run's drafts (when asked), list its items, and queue one `Issue` for each.
+    /// Plan one slice of the run's tenants (from `after`, the previous slice's position): generate
+    /// their drafts (when asked), add an item per draft, queue an `Issue` for each, and queue the
+    /// next slice, so that no one message outlives a worker's timeout however many tenants there are.
     #[serde(rename_all = "camelCase")]
-    Plan { run_id: RunId },
+    Plan {
+        run_id: RunId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<String>,
+    },
     /// Issue one billing record.
     #[serde(rename_all = "camelCase")]
     Issue { run_id: RunId, tenant_id: TenantId, billing_id: BillingId },
