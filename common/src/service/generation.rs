@@ -53,15 +53,7 @@ pub fn generated_id(tenant: &TenantId, period: BillingPeriod) -> BillingId {
 /// Every active contract of the tenant, page by page.
 async fn active_contracts(app: &App, tenant: &TenantId) -> Result<Vec<crate::domain::Contract>, ApiError> {
     let filter = ContractFilter { status: Some(ContractStatus::Active) };
-    let (mut all, mut cursor) = (Vec::new(), None);
-    loop {
-        let page = app.stores.contracts.list_contracts(tenant, &filter, &PageRequest { limit: crate::store::MAX_PAGE, cursor }).await?;
-        all.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(all),
-        }
-    }
+    Ok(super::all_pages(|page| async move { app.stores.contracts.list_contracts(tenant, &filter, &page).await }).await?)
 }
 
 /// Whether the period already has the generated record, or one written by hand.

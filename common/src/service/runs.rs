@@ -187,15 +187,8 @@ async fn tenants_of(app: &App, request: &RunRequest) -> Result<Vec<TenantId>, Ap
 /// A tenant's drafts for the period, every page.
 async fn drafts_of(app: &App, tenant: &TenantId, period: BillingPeriod) -> Result<Vec<crate::domain::BillingRecord>, ApiError> {
     let filter = BillingFilter { from: Some(period), to: Some(period), statuses: Some(vec![BillingStatus::Draft]) };
-    let (mut out, mut cursor) = (Vec::new(), None);
-    loop {
-        let page = app.stores.billings.list_billings(tenant, &filter, &PageRequest { limit: crate::store::MAX_PAGE, cursor }).await?;
-        out.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
+    let filter = &filter;
+    Ok(super::all_pages(|page| async move { app.stores.billings.list_billings(tenant, filter, &page).await }).await?)
 }
 
 /// Starts a run (operator only): 202 with the queued run, or a dry run's report that writes
