@@ -278,6 +278,10 @@ async fn every_route_succeeds_and_refuses_over_http() {
     x.json_call(&op, "POST", "/v1/invoice-runs", &[], br#"{"period":"2025-13"}"#, 400).await;
     let dry = x.json_call(&op, "POST", "/v1/invoice-runs", &[], br#"{"period":"2026-01","dryRun":true}"#, 200).await;
     assert_eq!(json(&dry)["dryRun"], true);
+    // Tenant A's January was billed by hand before the run: the run leaves it alone.
+    let hand = json!({"period": "2026-01", "lines": [line("手作業の請求", 1, 7_700, "standard")], "issueDate": "2026-01-31", "dueDate": "2026-02-28"});
+    let hand = x.json_call(&op, "POST", &format!("/v1/tenants/{a}/billings"), &[("idempotency-key", "cov-hand")], hand.to_string().as_bytes(), 201).await;
+    x.call(&op, "POST", &format!("/v1/tenants/{a}/billings/{}/issue", str_of(&json(&hand), "billingId")), &[], b"", 201).await;
     let started = x.json_call(&op, "POST", "/v1/invoice-runs", &[], br#"{"period":"2026-01"}"#, 202).await;
     let run = str_of(&json(&started), "runId");
     assert_eq!(started.headers.get("location").and_then(|v| v.to_str().ok()), Some(format!("/v1/invoice-runs/{run}").as_str()));
@@ -296,6 +300,16 @@ async fn every_route_succeeds_and_refuses_over_http() {
     let listed = x.call(&op, "GET", "/v1/invoice-runs?period=2026-01", &[], b"", 200).await;
     assert_eq!(json(&listed)["items"][0]["runId"].as_str(), Some(run.as_str()));
     x.call(&op, "GET", "/v1/invoice-runs?period=26-01", &[], b"", 400).await;
+    // The run's ZIP for one tenant holds what the run issued for it, not the period's other invoices.
+    let entries = |f: &Fetched| {
+        let at = f.body.windows(4).rposition(|w| w == b"PK\x05\x06").expect("end of central directory");
+        u16::from_le_bytes([f.body[at + 10], f.body[at + 11]])
+    };
+    assert_eq!(entries(&x.call(&op, "GET", &format!("/v1/tenants/{a}/invoices.zip?period=2026-01"), &[], b"", 200).await), 1, "A's hand-issued invoice");
+    assert_eq!(entries(&x.call(&op, "GET", &format!("/v1/tenants/{a}/invoices.zip?period=2026-01&run={run}"), &[], b"", 200).await), 0);
+    assert_eq!(entries(&x.call(&op, "GET", &format!("/v1/tenants/{b}/invoices.zip?period=2026-01&run={run}"), &[], b"", 200).await), 1);
+    x.call(&op, "GET", &format!("/v1/tenants/{b}/invoices.zip?period=2026-02&run={run}"), &[], b"", 400).await;
+    x.call(&tenant, "GET", &format!("/v1/tenants/{b}/invoices.zip?period=2026-01&run={run}"), &[], b"", 403).await;
     let report = x.call(&op, "GET", &format!("/v1/invoice-runs/{run}/report.csv"), &[], b"", 200).await;
     assert!(report.body.starts_with("\u{feff}テナントID,請求ID".as_bytes()), "{}", String::from_utf8_lossy(&report.body));
     x.call(&op, "GET", "/v1/invoice-runs/run-2026-01-nosuchrn/report.csv", &[], b"", 404).await;

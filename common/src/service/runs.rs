@@ -462,3 +462,16 @@ pub async fn items(app: &App, caller: &Caller, id: &RunId, page: &PageRequest) -
     }
     Ok(app.stores.runs.list_items(id, page).await?)
 }
+
+/// The invoices `run` issued for `tenant` (operator only): what a run's ZIP for one tenant holds.
+pub async fn issued_for(
+    app: &App,
+    caller: &Caller,
+    id: &RunId,
+    tenant: &TenantId,
+) -> Result<std::collections::BTreeSet<crate::domain::InvoiceNumber>, ApiError> {
+    caller.require_operator()?;
+    app.stores.runs.get_run(id).await?.ok_or(ApiError::NotFound)?;
+    let items = super::all_pages(|page| async move { app.stores.runs.list_items(id, &page).await }).await?;
+    Ok(items.into_iter().filter(|i| i.tenant_id == *tenant && i.state == ItemState::Issued).filter_map(|i| i.invoice_number).collect())
+}

@@ -1,16 +1,19 @@
-//! `GET /v1/tenants/{tenantId}/invoices.zip?period=YYYY-MM`: the period's issued invoices as one
-//! ZIP, built while the PDFs are read one at a time (ZIP64 when sizes or offsets need it), so a
-//! bundle of any size leaves with flat memory.
+//! `GET /v1/tenants/{tenantId}/invoices.zip?period=YYYY-MM[&run=<runId>]`: the period's issued
+//! invoices as one ZIP, built while the PDFs are read one at a time (ZIP64 when sizes or offsets
+//! need it), so a bundle of any size leaves with flat memory. With `run` (operator only): only
+//! the invoices that month-end run issued for the tenant.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use common::caller::Caller;
-use common::domain::{BillingPeriod, Invoice, InvoiceFilter, InvoiceStatus, Metered, TenantId};
+use std::collections::BTreeSet;
+
+use common::domain::{BillingPeriod, Invoice, InvoiceFilter, InvoiceNumber, InvoiceStatus, Metered, RunId, TenantId};
 use common::export::zip::{ZipWriter, dos_date};
 use common::http::percent;
 use common::runtime::{self, BoxFuture, StreamBody};
-use common::service::{invoices, usage};
+use common::service::{invoices, runs, usage};
 use common::store::{ByteStream, PageRequest, Verified};
 use common::validation::Validator;
 use common::{ApiError, App, caller};
@@ -42,6 +45,8 @@ struct Bundle {
     zip: Option<ZipWriter>,
     queue: std::collections::VecDeque<Invoice>,
     next_page: Option<String>,
+    /// With `?run=`: only the invoices that run issued.
+    only: Option<BTreeSet<InvoiceNumber>>,
     copying: Option<ByteStream>,
 }
 
@@ -86,7 +91,8 @@ impl Bundle {
                     .await
                     .map_err(io)?;
                 self.next_page = page.next_cursor;
-                self.queue.extend(page.items.into_iter().filter(bundled));
+                let only = &self.only;
+                self.queue.extend(page.items.into_iter().filter(|i| bundled(i, only)));
                 continue;
             }
             let end = self.zip.take().map(ZipWriter::finish).unwrap_or_default();
@@ -100,18 +106,29 @@ fn in_bundle(period: BillingPeriod) -> InvoiceFilter {
     InvoiceFilter { period: Some(period), statuses: Some(vec![InvoiceStatus::Issued, InvoiceStatus::Paid]) }
 }
 
-fn bundled(i: &Invoice) -> bool {
-    i.pdf().is_some()
+fn bundled(i: &Invoice, only: &Option<BTreeSet<InvoiceNumber>>) -> bool {
+    i.pdf().is_some() && only.as_ref().is_none_or(|o| o.contains(&i.invoice_number))
 }
 
 async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, ApiError> {
     let caller = caller::of_request(&app, &req).await?;
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
-    let query = common::http::Query::new(&req, &["period"])?;
+    let query = common::http::Query::new(&req, &["period", "run"])?;
     let mut v = Validator::new();
     let period = v.check("query.period", query.get("period").ok_or_else(|| "is required (YYYY-MM)".to_owned()).and_then(BillingPeriod::parse));
+    let run = v.check_opt("query.run", query.get("run"), RunId::parse).flatten();
+    if let (Some(r), Some(p)) = (&run, period)
+        && r.period() != p
+    {
+        v.add("query.run", format!("is a run for {}, not {p}", r.period()));
+    }
     v.finish()?;
     let Some(period) = period else { return Err(ApiError::Internal("validation passed without a period".into())) };
+    // A run's ZIP for one tenant: the invoices that run issued for it (operator only).
+    let only = match &run {
+        Some(r) => Some(runs::issued_for(&app, &caller, r, &tenant).await?),
+        None => None,
+    };
     // The first page is read before the head, so refusals are proper 4xx answers.
     let first = invoices::list(&app, &caller, &tenant, in_bundle(period), &PageRequest { limit: PAGE, cursor: None }).await?;
     let meter = (app.clone(), tenant.clone());
@@ -121,8 +138,9 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, Api
         tenant: tenant.clone(),
         period,
         zip: Some(ZipWriter::new()),
-        queue: first.items.into_iter().filter(bundled).collect(),
+        queue: first.items.into_iter().filter(|i| bundled(i, &only)).collect(),
         next_page: first.next_cursor,
+        only,
         copying: None,
     };
     let chunks =
