@@ -387,20 +387,21 @@ async fn plan(app: &App, id: &RunId, after: Option<&str>) -> Result<(), ApiError
     app.stores.runs.add_items(&items).await?;
     // Items still pending (a redelivered slice finds some settled already) are issued. Workers may
     // settle them while the run is queued: only a running run finishes.
-    let mut messages = Vec::with_capacity(items.len() + 1);
+    let mut messages = Vec::with_capacity(items.len());
     for i in &items {
         if app.stores.runs.get_item(id, &i.tenant_id, &i.billing_id).await?.is_some_and(|s| s.state == ItemState::Pending) {
             messages.push(RunMessage::Issue { run_id: id.clone(), tenant_id: i.tenant_id.clone(), billing_id: i.billing_id.clone() });
         }
     }
+    // The slice's Issue messages go out before the next Plan: were a send to fail part-way, this
+    // slice is delivered again and sends them again, and no later slice can have moved on.
+    app.stores.queue.send(&messages).await?;
     match next {
         Some(n) => {
-            messages.push(RunMessage::Plan { run_id: id.clone(), after: Some(n) });
-            app.stores.queue.send(&messages).await?;
+            app.stores.queue.send(&[RunMessage::Plan { run_id: id.clone(), after: Some(n) }]).await?;
             Ok(())
         }
         None => {
-            app.stores.queue.send(&messages).await?;
             // Every item is in: the run is running, and finishes once they are all settled
             // (checked here too, for when the workers were quicker than this).
             let now = app.clock.now();
