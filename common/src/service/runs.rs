@@ -385,14 +385,11 @@ async fn plan(app: &App, id: &RunId, after: Option<&str>) -> Result<(), ApiError
         items.extend(drafts_of(app, &tenant, period).await?.into_iter().map(|d| RunItem::pending(id.clone(), tenant.clone(), d.billing_id)));
     }
     app.stores.runs.add_items(&items).await?;
-    // Items still pending (a redelivered slice finds some settled already) are issued. Workers may
-    // settle them while the run is queued: only a running run finishes.
-    let mut messages = Vec::with_capacity(items.len());
-    for i in &items {
-        if app.stores.runs.get_item(id, &i.tenant_id, &i.billing_id).await?.is_some_and(|s| s.state == ItemState::Pending) {
-            messages.push(RunMessage::Issue { run_id: id.clone(), tenant_id: i.tenant_id.clone(), billing_id: i.billing_id.clone() });
-        }
-    }
+    // One Issue per item; on a redelivered slice, an item settled meanwhile skips its message
+    // (`issue_one` reads it first). Workers may settle items while the run is queued: only a
+    // running run finishes.
+    let messages: Vec<RunMessage> =
+        items.into_iter().map(|i| RunMessage::Issue { run_id: i.run_id, tenant_id: i.tenant_id, billing_id: i.billing_id }).collect();
     // The slice's Issue messages go out before the next Plan: were a send to fail part-way, this
     // slice is delivered again and sends them again, and no later slice can have moved on.
     app.stores.queue.send(&messages).await?;

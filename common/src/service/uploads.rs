@@ -57,7 +57,12 @@ pub fn upload_key(invoice: &Invoice) -> Result<ObjectKey, ApiError> {
 /// The invoice waiting for an uploaded PDF.
 async fn awaiting(app: &App, caller: &Caller, tenant: &TenantId, number: &InvoiceNumber) -> Result<Invoice, ApiError> {
     caller.require_operator()?;
-    let invoice = app.stores.invoices.get_invoice(tenant, number).await?.ok_or(ApiError::NotFound)?;
+    still_awaiting(app.stores.invoices.get_invoice(tenant, number).await?.ok_or(ApiError::NotFound)?)
+}
+
+/// `invoice`, if it still waits for its uploaded PDF.
+fn still_awaiting(invoice: Invoice) -> Result<Invoice, ApiError> {
+    let number = &invoice.invoice_number;
     match invoice.status() {
         InvoiceStatus::AwaitingUpload => Ok(invoice),
         InvoiceStatus::Rendering => Err(ApiError::Conflict(format!(
@@ -88,14 +93,12 @@ pub async fn complete(app: &App, caller: &Caller, tenant: &TenantId, number: &In
         return Err(ApiError::field("sha256", "must be the PDF's SHA-256 as 64 hex digits"));
     }
     caller.require_operator()?;
-    if let Some(done) = app.stores.invoices.get_invoice(tenant, number).await?
-        && done.status().is_delivered()
-        && done.pdf_source == PdfSource::External
-        && done.pdf().is_some_and(|p| p.sha256 == announced)
-    {
-        return Ok(done);
+    let invoice = app.stores.invoices.get_invoice(tenant, number).await?.ok_or(ApiError::NotFound)?;
+    // Completing again with the same bytes answers the issued invoice.
+    if invoice.status().is_delivered() && invoice.pdf_source == PdfSource::External && invoice.pdf().is_some_and(|p| p.sha256 == announced) {
+        return Ok(invoice);
     }
-    let invoice = awaiting(app, caller, tenant, number).await?;
+    let invoice = still_awaiting(invoice)?;
     let staged = upload_key(&invoice)?;
     let object = app
         .stores
