@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::domain::{BillingFilter, BillingPeriod, BillingStatus, ContractFilter, ContractId, ContractStatus, Metered};
 use common::store::{
-    ApiKeyId, ApiKeyRecord, Begin, ByteRange, IdempotencyKey, ObjectKey, Owner, PageRequest, Principal, PrincipalArn, StoreError, StoredResponse,
+    ApiKeyId, ApiKeyRecord, Begin, ByteRange, IdempotencyKey, IdempotencyScope, ObjectKey, Owner, PageRequest, Principal, PrincipalArn, StoreError, StoredResponse,
 };
 use futures_util::TryStreamExt;
 use seikyu_tests::fixtures::{StoreFixture, billing, contract, tenant, tenant_id};
@@ -366,7 +366,7 @@ pub async fn billings_create_replace_and_list_by_period(f: StoreFixture) {
 
 pub async fn idempotency_keys_claim_replay_and_refuse(f: StoreFixture) {
     let s = &f.stores;
-    let (a, b) = (tenant_id(1), tenant_id(2));
+    let (a, b) = (IdempotencyScope::Tenant(tenant_id(1)), IdempotencyScope::Tenant(tenant_id(2)));
     let key = IdempotencyKey::parse("3f1c9a2e-8d7b-4c1a").unwrap();
     let t = seikyu_tests::fixtures::t0();
     assert_eq!(s.idempotency.begin(&a, &key, "hash-1", t).await.unwrap(), Begin::Started);
@@ -374,6 +374,7 @@ pub async fn idempotency_keys_claim_replay_and_refuse(f: StoreFixture) {
     assert_eq!(s.idempotency.begin(&a, &key, "hash-2", t).await.unwrap(), Begin::Mismatch);
     // Keys are per tenant.
     assert_eq!(s.idempotency.begin(&b, &key, "hash-9", t).await.unwrap(), Begin::Started);
+    assert_eq!(s.idempotency.begin(&IdempotencyScope::Runs, &key, "hash-8", t).await.unwrap(), Begin::Started, "{}: runs have keys of their own", f.adapter);
     let response = StoredResponse { status: 201, headers: vec![("etag".into(), "\"1\"".into())], body: "{\"ok\":true}".into() };
     s.idempotency.complete(&a, &key, "hash-1", &response, t).await.unwrap();
     assert_eq!(s.idempotency.begin(&a, &key, "hash-1", t).await.unwrap(), Begin::Replay(response));
@@ -395,7 +396,7 @@ pub async fn concurrent_claims_let_exactly_one_start(f: StoreFixture) {
     let tasks: Vec<_> = (0..10)
         .map(|_| {
             let (s, key) = (s.clone(), key.clone());
-            tokio::spawn(async move { s.idempotency.begin(&tenant_id(1), &key, "same", t).await })
+            tokio::spawn(async move { s.idempotency.begin(&IdempotencyScope::Tenant(tenant_id(1)), &key, "same", t).await })
         })
         .collect();
     let mut started = 0;
@@ -521,8 +522,21 @@ pub async fn runs_claim_their_period_and_count_every_item_once(f: StoreFixture) 
     }
     assert_eq!(won, 1, "{}", f.adapter);
 
+    // A worker's batch in one call: one already settled, 60 new (more than one DynamoDB
+    // transaction holds), and an item of another run.
+    let other = RunItem::pending(run(may, 3).run_id, tenant_id(1), BillingId::parse("2025-05-00000001").unwrap());
+    assert_eq!(s.runs.add_items(std::slice::from_ref(&other)).await.unwrap(), 1);
+    let mut batch = vec![(items[0].clone(), issued.clone()), (other.clone(), Settlement::Cancelled)];
+    batch.extend(items[4..64].iter().map(|i| (i.clone(), issued.clone())));
+    let settled = s.runs.settle_items(&batch).await.unwrap();
+    assert_eq!(settled.len(), 62);
+    assert_eq!((settled[0], settled[1..].iter().all(|&b| b)), (false, true), "{}: only the pending ones settle", f.adapter);
+    assert!(s.runs.settle_items(&batch).await.unwrap().iter().all(|&b| !b), "{}: the batch redelivered settles nothing", f.adapter);
+    let (_, may_counts) = s.runs.get_run(&other.run_id).await.unwrap().unwrap();
+    assert_eq!((may_counts.total, may_counts.cancelled), (1, 1), "{}: each run counts its own", f.adapter);
+
     let (_, counts) = s.runs.get_run(&first.run_id).await.unwrap().unwrap();
-    assert_eq!((counts.total, counts.issued, counts.failed, counts.cancelled, counts.remaining()), (160, 2, 1, 1, 156), "{}", f.adapter);
+    assert_eq!((counts.total, counts.issued, counts.failed, counts.cancelled, counts.remaining()), (160, 62, 1, 1, 96), "{}", f.adapter);
     let stored = s.runs.get_item(&first.run_id, &items[1].tenant_id, &items[1].billing_id).await.unwrap().unwrap();
     assert_eq!((stored.state, stored.reason.as_deref()), (ItemState::Failed, Some("描画に失敗しました")));
 
@@ -556,6 +570,49 @@ pub async fn runs_claim_their_period_and_count_every_item_once(f: StoreFixture) 
     assert_eq!(s.runs.list_runs(None, &PageRequest { limit: 10, cursor: None }).await.unwrap().items.len(), 3);
 }
 
+/// Numbers for a batch of drafts move the counter once: all bound, consecutive, or none.
+pub async fn allocations_bind_a_batch_of_numbers_or_none(f: StoreFixture) {
+    use common::domain::{InvoiceNumber, PdfSource, lifecycle};
+    use common::store::{Allocation, MAX_ALLOCATIONS};
+    use seikyu_tests::fixtures::{draft, issuer, recipient, t0};
+    let s = &f.stores;
+    let drafts: Vec<_> = (1..=MAX_ALLOCATIONS as u8).map(|n| draft(&tenant_id(1 + n % 3), "2025-06", n)).collect();
+    for d in &drafts {
+        s.billings.create_billing(d).await.unwrap();
+    }
+    let year = 2025;
+    let first = s.invoices.next_invoice_seq(year).await.unwrap();
+    let allocations: Vec<Allocation> = drafts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let number = InvoiceNumber::new(&issuer().invoice_prefix, year, first + i as u64);
+            let frozen = lifecycle::freeze(d, &issuer(), recipient(&d.tenant_id), number, PdfSource::Rendered).unwrap();
+            let (invoice, billing) = lifecycle::bind(d, frozen, t0()).unwrap();
+            Allocation { invoice, billing, billing_version: d.version }
+        })
+        .collect();
+    // One record moved since it was read: nothing is written, no number used.
+    let mut stale = allocations.clone();
+    stale[7].billing_version += 1;
+    assert!(matches!(s.invoices.allocate_invoices(year, first, &stale).await, Err(StoreError::VersionMismatch)), "{}", f.adapter);
+    assert_eq!(s.invoices.next_invoice_seq(year).await.unwrap(), first, "{}: the counter did not move", f.adapter);
+    assert!(s.invoices.get_invoice(&allocations[0].invoice.tenant_id, &allocations[0].invoice.invoice_number).await.unwrap().is_none());
+    // A counter that moved meanwhile refuses the batch too.
+    assert!(matches!(s.invoices.allocate_invoices(year, first + 1, &allocations).await, Err(StoreError::VersionMismatch)), "{}", f.adapter);
+
+    s.invoices.allocate_invoices(year, first, &allocations).await.unwrap();
+    assert_eq!(s.invoices.next_invoice_seq(year).await.unwrap(), first + MAX_ALLOCATIONS as u64, "{}", f.adapter);
+    for a in &allocations {
+        let stored = s.invoices.get_invoice(&a.invoice.tenant_id, &a.invoice.invoice_number).await.unwrap().unwrap();
+        assert_eq!(stored.billing_id, a.billing.billing_id);
+        let record = s.billings.get_billing(&a.billing.tenant_id, &a.billing.billing_id).await.unwrap().unwrap();
+        assert_eq!(record.invoice_number(), Some(&a.invoice.invoice_number), "{}", f.adapter);
+    }
+    assert!(matches!(s.invoices.allocate_invoices(year, first + MAX_ALLOCATIONS as u64, &allocations).await, Err(StoreError::VersionMismatch)), "bound once");
+    s.invoices.allocate_invoices(year, 7, &[]).await.unwrap();
+}
+
 macro_rules! suite {
     ($adapter:ident, $make:path) => {
         mod $adapter {
@@ -578,6 +635,7 @@ macro_rules! suite {
                 tenants_are_listed_in_id_order_across_pages,
                 metering_adds_up_per_tenant_and_day,
                 runs_claim_their_period_and_count_every_item_once,
+                allocations_bind_a_batch_of_numbers_or_none,
             );
         }
     };

@@ -76,7 +76,7 @@ async fn a_duplicate_in_flight_gets_409() {
     let req = post(Some("in-flight"), &new_billing()).request();
     let hash = common::http::idempotency::request_hash(&req);
     // Another instance has claimed the key and is still working.
-    let claimed = s.app.stores.idempotency.begin(&tenant_id(1), &key, &hash, s.app.clock.now()).await.unwrap();
+    let claimed = s.app.stores.idempotency.begin(&common::store::IdempotencyScope::Tenant(tenant_id(1)), &key, &hash, s.app.clock.now()).await.unwrap();
     assert_eq!(claimed, common::store::Begin::Started);
     let dup = run(&s, "create-billing", post(Some("in-flight"), &new_billing())).await;
     assert_eq!(dup.status, 409, "{}", dup.body);

@@ -282,9 +282,15 @@ async fn every_route_succeeds_and_refuses_over_http() {
     let hand = json!({"period": "2026-01", "lines": [line("手作業の請求", 1, 7_700, "standard")], "issueDate": "2026-01-31", "dueDate": "2026-02-28"});
     let hand = x.json_call(&op, "POST", &format!("/v1/tenants/{a}/billings"), &[("idempotency-key", "cov-hand")], hand.to_string().as_bytes(), 201).await;
     x.call(&op, "POST", &format!("/v1/tenants/{a}/billings/{}/issue", str_of(&json(&hand), "billingId")), &[], b"", 201).await;
-    let started = x.json_call(&op, "POST", "/v1/invoice-runs", &[], br#"{"period":"2026-01"}"#, 202).await;
+    let key = [("idempotency-key", "month-end-2026-01")];
+    let started = x.json_call(&op, "POST", "/v1/invoice-runs", &key, br#"{"period":"2026-01"}"#, 202).await;
     let run = str_of(&json(&started), "runId");
     assert_eq!(started.headers.get("location").and_then(|v| v.to_str().ok()), Some(format!("/v1/invoice-runs/{run}").as_str()));
+    // The CMS retries its start (a timeout on its side): the same run, not a 409, not a second run.
+    let again = x.json_call(&op, "POST", "/v1/invoice-runs", &key, br#"{"period":"2026-01"}"#, 202).await;
+    assert_eq!((str_of(&json(&again), "runId"), again.headers.get("idempotent-replayed").is_some()), (run.clone(), true));
+    x.json_call(&op, "POST", "/v1/invoice-runs", &key, br#"{"period":"2026-02"}"#, 422).await;
+    x.json_call(&op, "POST", "/v1/invoice-runs", &[("idempotency-key", "two words")], br#"{"period":"2026-02"}"#, 400).await;
     let mut state = String::new();
     for _ in 0..600 {
         let r = x.call(&op, "GET", &format!("/v1/invoice-runs/{run}"), &[], b"", 200).await;
@@ -297,8 +303,11 @@ async fn every_route_succeeds_and_refuses_over_http() {
     }
     assert_eq!(state, "completed");
     x.call(&op, "GET", "/v1/invoice-runs/run-2026-01-nosuchrn", &[], b"", 404).await;
+    let replayed = x.json_call(&op, "POST", "/v1/invoice-runs", &key, br#"{"period":"2026-01"}"#, 202).await;
+    assert_eq!(str_of(&json(&replayed), "runId"), run, "a retry after the run finished starts nothing either");
     let listed = x.call(&op, "GET", "/v1/invoice-runs?period=2026-01", &[], b"", 200).await;
     assert_eq!(json(&listed)["items"][0]["runId"].as_str(), Some(run.as_str()));
+    assert_eq!(json(&listed)["items"].as_array().map(Vec::len), Some(1), "one run for the period");
     x.call(&op, "GET", "/v1/invoice-runs?period=26-01", &[], b"", 400).await;
     // The run's ZIP for one tenant holds what the run issued for it, not the period's other invoices.
     let entries = |f: &Fetched| {

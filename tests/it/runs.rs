@@ -85,12 +85,13 @@ async fn drain(app: &App, store: &EmbeddedStore, twice: bool) {
         if batch.is_empty() {
             return;
         }
-        for d in batch {
-            let first = runs::process(app, &d.message, d.receives).await;
-            if twice {
-                let _ = runs::process(app, &d.message, d.receives).await;
-            }
-            if first.is_ok() {
+        let messages: Vec<_> = batch.iter().map(|d| (d.message.clone(), d.receives)).collect();
+        let first = runs::process_batch(app, &messages).await;
+        if twice {
+            let _ = runs::process_batch(app, &messages).await;
+        }
+        for (d, outcome) in batch.iter().zip(first) {
+            if outcome.is_ok() {
                 store.delete_run_message(&d.key).await.unwrap();
             }
         }

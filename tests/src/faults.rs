@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use bytes::Bytes;
 use common::domain::{BillingRecord, Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
-use common::store::{ByteRange, InvoiceStore, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, Page, PageRequest, StoreError};
+use common::store::{Allocation, ByteRange, InvoiceStore, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, Page, PageRequest, StoreError};
 
 /// Fails the next `n` object writes.
 pub struct FailingPuts {
@@ -70,8 +70,8 @@ impl InvoiceStore for FailingFinish {
     async fn next_invoice_seq(&self, year: i32) -> Result<u64, StoreError> {
         self.inner.next_invoice_seq(year).await
     }
-    async fn allocate_invoice(&self, year: i32, seq: u64, invoice: &Invoice, billing: &BillingRecord, v: u64) -> Result<(), StoreError> {
-        self.inner.allocate_invoice(year, seq, invoice, billing, v).await
+    async fn allocate_invoices(&self, year: i32, first: u64, batch: &[Allocation]) -> Result<(), StoreError> {
+        self.inner.allocate_invoices(year, first, batch).await
     }
     async fn get_invoice(&self, tenant: &TenantId, number: &InvoiceNumber) -> Result<Option<Invoice>, StoreError> {
         self.inner.get_invoice(tenant, number).await

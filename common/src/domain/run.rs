@@ -151,6 +151,13 @@ impl RunCounts {
     }
 }
 
+impl std::ops::Add for RunCounts {
+    type Output = RunCounts;
+    fn add(self, d: RunCounts) -> RunCounts {
+        RunCounts { total: self.total + d.total, issued: self.issued + d.issued, failed: self.failed + d.failed, cancelled: self.cancelled + d.cancelled }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ItemState {

@@ -10,16 +10,20 @@ use sha2::{Digest, Sha256};
 use crate::App;
 use crate::domain::TenantId;
 use crate::error::ApiError;
-use crate::store::{Begin, IdempotencyKey, StoredResponse};
+use crate::store::{Begin, IdempotencyKey, IdempotencyScope, StoredResponse};
 
 /// Headers a replay repeats.
 const KEPT_HEADERS: [&str; 3] = ["content-type", "etag", "location"];
 
 /// The key the client sent; required.
 pub fn idempotency_key(req: &Request) -> Result<IdempotencyKey, ApiError> {
-    let raw = super::header(req, "idempotency-key")?
-        .ok_or_else(|| ApiError::field("header.Idempotency-Key", "is required: send a unique key (e.g. a UUID) per new billing record"))?;
-    IdempotencyKey::parse(raw).map_err(|m| ApiError::field("header.Idempotency-Key", m))
+    optional_idempotency_key(req)?
+        .ok_or_else(|| ApiError::field("header.Idempotency-Key", "is required: send a unique key (e.g. a UUID) per new billing record"))
+}
+
+/// The key the client sent, if it sent one.
+pub fn optional_idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
+    super::header(req, "idempotency-key")?.map(|raw| IdempotencyKey::parse(raw).map_err(|m| ApiError::field("header.Idempotency-Key", m))).transpose()
 }
 
 /// SHA-256 of what makes two requests "the same": method, path and body.
@@ -54,15 +58,15 @@ fn replay(stored: StoredResponse) -> Result<Response<Body>, ApiError> {
     Ok(r)
 }
 
-/// Runs `work` once per (tenant, key): a replay of the same request answers as the first did; the
+/// Runs `work` once per (scope, key): a replay of the same request answers as the first did; the
 /// same key with another request is 422; a duplicate while the first runs is 409. A failure
 /// releases the key so that the client can retry.
-pub async fn run_once<F, Fut>(app: &App, tenant: &TenantId, key: &IdempotencyKey, hash: &str, work: F) -> Result<Response<Body>, ApiError>
+pub async fn run_once<F, Fut>(app: &App, scope: &IdempotencyScope, key: &IdempotencyKey, hash: &str, work: F) -> Result<Response<Body>, ApiError>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
-    match app.stores.idempotency.begin(tenant, key, hash, app.clock.now()).await? {
+    match app.stores.idempotency.begin(scope, key, hash, app.clock.now()).await? {
         Begin::Replay(stored) => return replay(stored),
         Begin::Mismatch => {
             return Err(ApiError::Unprocessable("This Idempotency-Key was already used for a different request; use a new key for a new request.".into()));
@@ -80,7 +84,7 @@ where
                     .collect(),
                 body: String::from_utf8_lossy(resp.body().as_ref()).into_owned(),
             };
-            if let Err(e) = app.stores.idempotency.complete(tenant, key, hash, &stored, app.clock.now()).await {
+            if let Err(e) = app.stores.idempotency.complete(scope, key, hash, &stored, app.clock.now()).await {
                 // The work is done; a replay will find the key in progress until its lease ends
                 // and then run again, which the create's own conflict check turns into a 409.
                 tracing::error!(error = %e, "could not record the idempotent response");
@@ -88,7 +92,7 @@ where
             Ok(resp)
         }
         Err(e) => {
-            if let Err(release) = app.stores.idempotency.abandon(tenant, key).await {
+            if let Err(release) = app.stores.idempotency.abandon(scope, key).await {
                 tracing::error!(error = %release, "could not release the idempotency key");
             }
             Err(e)

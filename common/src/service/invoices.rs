@@ -128,7 +128,7 @@ pub async fn stored_pdf(app: &App, key: &ObjectKey) -> Result<Option<(PdfInfo, S
 
 /// Renders, stores and marks issued an allocated invoice. `PreconditionFailed` when another
 /// writer finished (or changed) it first.
-async fn finish(app: &App, invoice: Invoice, billing: BillingRecord) -> Result<Invoice, ApiError> {
+pub(super) async fn finish(app: &App, invoice: Invoice, billing: BillingRecord) -> Result<Invoice, ApiError> {
     let renderer = app.renderer.clone().ok_or_else(|| ApiError::Internal("no invoice renderer configured".into()))?;
     let frozen = invoice.clone();
     let pdf = tokio::task::spawn_blocking(move || renderer.render(&frozen))

@@ -5,6 +5,7 @@ pub mod billings;
 pub mod contracts;
 pub mod generation;
 pub mod invoices;
+pub mod issue_batch;
 pub mod issuer;
 pub mod runs;
 pub mod tenant_keys;

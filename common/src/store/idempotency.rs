@@ -42,6 +42,24 @@ impl From<IdempotencyKey> for String {
     }
 }
 
+/// Whose keys a key is one of: a tenant's (records created for it) or the operator's month-end
+/// runs. Keys of different scopes never meet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyScope {
+    Tenant(crate::domain::TenantId),
+    Runs,
+}
+
+impl IdempotencyScope {
+    /// The name its keys are kept under: the tenant's id, or a name no tenant id can take.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Tenant(t) => t.to_string(),
+            Self::Runs => "operator:runs".into(),
+        }
+    }
+}
+
 /// The response a replay gets back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,11 +76,13 @@ pub enum IdempotencyState {
     Completed,
 }
 
-/// What storage keeps per (tenant, key).
+/// What storage keeps per (scope, key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdempotencyRecord {
-    pub tenant_id: crate::domain::TenantId,
+    /// The scope's name (`IdempotencyScope::name`).
+    #[serde(alias = "tenantId")]
+    pub scope: String,
     pub key: IdempotencyKey,
     /// SHA-256 of the request (method, path, body).
     pub request_hash: String,
@@ -89,9 +109,9 @@ pub enum Begin {
 }
 
 impl IdempotencyRecord {
-    pub fn in_progress(tenant: &crate::domain::TenantId, key: &IdempotencyKey, request_hash: &str, now: DateTime<Utc>) -> Self {
+    pub fn in_progress(scope: &IdempotencyScope, key: &IdempotencyKey, request_hash: &str, now: DateTime<Utc>) -> Self {
         Self {
-            tenant_id: tenant.clone(),
+            scope: scope.name(),
             key: key.clone(),
             request_hash: request_hash.to_owned(),
             state: IdempotencyState::InProgress,
@@ -102,8 +122,8 @@ impl IdempotencyRecord {
     }
 
     /// The record of a completed request, kept for replays.
-    pub fn completed(tenant: &crate::domain::TenantId, key: &IdempotencyKey, request_hash: &str, response: &StoredResponse, now: DateTime<Utc>) -> Self {
-        Self { state: IdempotencyState::Completed, response: Some(response.clone()), ..Self::in_progress(tenant, key, request_hash, now) }
+    pub fn completed(scope: &IdempotencyScope, key: &IdempotencyKey, request_hash: &str, response: &StoredResponse, now: DateTime<Utc>) -> Self {
+        Self { state: IdempotencyState::Completed, response: Some(response.clone()), ..Self::in_progress(scope, key, request_hash, now) }
     }
 
     /// What a new request (with `request_hash`, at `now`) may do given this existing record.
@@ -136,7 +156,7 @@ mod tests {
     #[test]
     fn decisions() {
         let key = IdempotencyKey::parse("k-1").unwrap();
-        let tenant = TenantId::from_random([1; 16]);
+        let tenant = IdempotencyScope::Tenant(TenantId::from_random([1; 16]));
         let rec = IdempotencyRecord::in_progress(&tenant, &key, "h1", t(0));
         assert_eq!(rec.admits("h1", t(1)), Begin::InProgress);
         assert_eq!(rec.admits("h2", t(1)), Begin::Mismatch);

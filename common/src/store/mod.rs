@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 pub use cursor::CursorCodec;
-pub use idempotency::{Begin, IdempotencyKey, IdempotencyRecord, IdempotencyState, LEASE, RETENTION, StoredResponse};
+pub use idempotency::{Begin, IdempotencyKey, IdempotencyRecord, IdempotencyScope, IdempotencyState, LEASE, RETENTION, StoredResponse};
 pub use object::{ByteRange, ByteStream, ObjectBody, ObjectKey, ObjectMeta};
 pub use principal::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
 pub use queue::{RunMessage, RunQueue};
@@ -128,18 +128,18 @@ pub trait BillingStore: Send + Sync {
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     /// Claims `key` for a request with `request_hash`, or says why it cannot proceed.
-    async fn begin(&self, tenant: &TenantId, key: &IdempotencyKey, request_hash: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Begin, StoreError>;
+    async fn begin(&self, scope: &IdempotencyScope, key: &IdempotencyKey, request_hash: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Begin, StoreError>;
     /// Records the response for replays.
     async fn complete(
         &self,
-        tenant: &TenantId,
+        scope: &IdempotencyScope,
         key: &IdempotencyKey,
         request_hash: &str,
         response: &StoredResponse,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError>;
     /// Releases the key after a failure, so that a retry can run.
-    async fn abandon(&self, tenant: &TenantId, key: &IdempotencyKey) -> Result<(), StoreError>;
+    async fn abandon(&self, scope: &IdempotencyScope, key: &IdempotencyKey) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -149,10 +149,15 @@ pub trait InvoiceStore: Send + Sync {
     async fn put_issuer(&self, settings: &IssuerSettings, expected_version: Option<u64>) -> Result<(), StoreError>;
     /// The sequence number `year`'s counter hands out next (1 when it has handed out none).
     async fn next_invoice_seq(&self, year: i32) -> Result<u64, StoreError>;
-    /// In one transaction: move `year`'s counter from `seq` to `seq + 1`, create `invoice`, and
-    /// replace `billing` where its stored version is `billing_version`. `VersionMismatch` when the
-    /// counter or the billing record moved meanwhile: nothing was written, and no number used.
-    async fn allocate_invoice(&self, year: i32, seq: u64, invoice: &Invoice, billing: &BillingRecord, billing_version: u64) -> Result<(), StoreError>;
+    /// In one transaction: move `year`'s counter from `first` to `first + batch.len()`, create each
+    /// invoice (the caller numbers the i-th `first + i`), and replace each billing record where its
+    /// stored version is the one given. `VersionMismatch` when the counter or any record moved
+    /// meanwhile: nothing was written, and no number used. At most `MAX_ALLOCATIONS` at once.
+    async fn allocate_invoices(&self, year: i32, first: u64, batch: &[Allocation]) -> Result<(), StoreError>;
+    /// `allocate_invoices` for one record.
+    async fn allocate_invoice(&self, year: i32, seq: u64, invoice: &Invoice, billing: &BillingRecord, billing_version: u64) -> Result<(), StoreError> {
+        self.allocate_invoices(year, seq, &[Allocation { invoice: invoice.clone(), billing: billing.clone(), billing_version }]).await
+    }
     async fn get_invoice(&self, tenant: &TenantId, number: &InvoiceNumber) -> Result<Option<Invoice>, StoreError>;
     /// In one transaction: replace both, each only at its expected version.
     async fn update_invoice_and_billing(
@@ -193,9 +198,14 @@ pub trait RunStore: Send + Sync {
     /// Adds pending items; an item already in the run is left as it is and not counted again.
     /// Returns how many were new.
     async fn add_items(&self, items: &[RunItem]) -> Result<u64, StoreError>;
-    /// Settles a pending item and counts it, in one write. `false` when it was settled already
-    /// (a redelivery): nothing changes.
-    async fn settle_item(&self, item: &RunItem, settlement: &Settlement) -> Result<bool, StoreError>;
+    /// Settles pending items and counts them, in one write: for each, `false` when it was settled
+    /// already (a redelivery), and nothing changes for it. `VersionMismatch` (nothing written) when
+    /// one is not an item of its run. Any number of items; the adapter splits what one write cannot hold.
+    async fn settle_items(&self, settle: &[(RunItem, Settlement)]) -> Result<Vec<bool>, StoreError>;
+    /// `settle_items` for one item.
+    async fn settle_item(&self, item: &RunItem, settlement: &Settlement) -> Result<bool, StoreError> {
+        Ok(self.settle_items(&[(item.clone(), settlement.clone())]).await?.first().copied().unwrap_or(false))
+    }
     async fn get_item(&self, run: &RunId, tenant: &TenantId, billing: &BillingId) -> Result<Option<RunItem>, StoreError>;
     /// A run's items in key order (tenant, then billing record).
     async fn list_items(&self, run: &RunId, page: &PageRequest) -> Result<Page<RunItem>, StoreError>;
@@ -203,6 +213,18 @@ pub trait RunStore: Send + Sync {
 
 /// DynamoDB's limit on the items of one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// One record's number, for `InvoiceStore::allocate_invoices`: the new invoice, and the billing
+/// record bound to it, written where the stored record is at `billing_version`.
+#[derive(Debug, Clone)]
+pub struct Allocation {
+    pub invoice: Invoice,
+    pub billing: BillingRecord,
+    pub billing_version: u64,
+}
+
+/// Records one allocation binds at most: the counter and two items each fit one transaction.
+pub const MAX_ALLOCATIONS: usize = (MAX_TRANSACTION_ITEMS - 1) / 2;
 
 #[async_trait]
 pub trait ObjectStore: Send + Sync {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use common::domain::TenantId;
 use common::http::idempotency;
+use common::store::IdempotencyScope;
 use common::runtime::{self, BoxFuture};
 use common::service::billings::{self, BillingView, NewBilling};
 use common::{ApiError, App, caller};
@@ -24,7 +25,7 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let (period, content) = billings::validate_new(common::http::json_body::<NewBilling>(&req)?)?;
     let hash = idempotency::request_hash(&req);
     let suffix = idempotency::derived_id_bytes(&tenant, &key);
-    idempotency::run_once(&app, &tenant, &key, &hash, || async {
+    idempotency::run_once(&app, &IdempotencyScope::Tenant(tenant.clone()), &key, &hash, || async {
         let record = billings::create(&app, &caller, &tenant, period, content, suffix).await?;
         let rounding = billings::rounding(&app).await?;
         let location = format!("/v1/tenants/{tenant}/billings/{}", record.billing_id);

@@ -1,7 +1,8 @@
 //! A month-end run of N invoices end to end on the embedded store, and the same work done
 //! directly, in one process: N tenants with one monthly contract each; the run generates their
 //! drafts and issues them (real PDFs) through the queue and the local gateway's workers; the
-//! direct path generates and issues the same records with as many tasks and no run machinery.
+//! direct paths generate and issue the same records with as many tasks and no run machinery: one
+//! record at a time (as `POST …/issue` does), and in batches with the run's own batched issuing.
 //! Prints wall times, invoices per second, the run's overhead and peak RSS.
 //!
 //! `cargo run --release -p local-gateway --example bench_run -- [count] [workers]`
@@ -16,7 +17,7 @@ use common::domain::{
     BillingContact, BillingCycle, BillingPeriod, Contract, ContractId, ContractStatus, ContractTerms, CustomerProfile, Email, PlanTier, PostalCode, RunState,
     Tenant, TenantStatus, Yen,
 };
-use common::service::generation;
+use common::service::{generation, issue_batch};
 use common::service::invoices::{self, IssuerInput};
 use common::service::runs::{self, RunInput, Started};
 use common::store::embedded::{EmbeddedOptions, EmbeddedStore};
@@ -89,6 +90,56 @@ async fn seeded(dir: &std::path::Path, count: usize) -> Result<(Arc<EmbeddedStor
     Ok((store, app))
 }
 
+/// Records a worker issues at once (the local runner's batch).
+const BATCH: usize = 10;
+
+/// Generates and issues every record of a fresh store with `workers` tasks: one record at a time,
+/// or `BATCH` at a time through `issue_batch::issue_many`.
+async fn direct(count: usize, workers: usize, period: BillingPeriod, batched: bool) -> Result<Duration, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (_store, app) = seeded(dir.path(), count).await?;
+    let started = Instant::now();
+    let issuer = app.stores.invoices.get_issuer().await.map_err(|e| e.to_string())?.ok_or("no issuer")?;
+    let mut tenants = Vec::with_capacity(count);
+    let mut cursor = None;
+    loop {
+        let page = app.stores.tenants.list_tenants(&common::store::PageRequest { limit: 100, cursor }).await.map_err(|e| e.to_string())?;
+        tenants.extend(page.items.into_iter().map(|t| t.tenant_id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let chunks: Vec<Vec<_>> = tenants.chunks(count.div_ceil(workers)).map(<[_]>::to_vec).collect();
+    let mut tasks = Vec::new();
+    for chunk in chunks {
+        let (app, issuer) = (app.clone(), issuer.clone());
+        tasks.push(tokio::spawn(async move {
+            for slice in chunk.chunks(BATCH) {
+                let mut records = Vec::with_capacity(slice.len());
+                for t in slice {
+                    let g = generation::draft_for(&app, t, period, &issuer, false).await.map_err(|e| format!("{e:?}"))?;
+                    records.push((t.clone(), g.billing_id));
+                }
+                if batched {
+                    for r in issue_batch::issue_many(&app, &operator()?, &records).await.map_err(|e| format!("{e:?}"))? {
+                        r.map_err(|e| format!("{e:?}"))?;
+                    }
+                } else {
+                    for (t, b) in &records {
+                        invoices::issue(&app, &operator()?, t, b).await.map_err(|e| format!("{e:?}"))?;
+                    }
+                }
+            }
+            Ok::<_, String>(())
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| e.to_string())??;
+    }
+    Ok(started.elapsed())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), String> {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
@@ -120,43 +171,18 @@ async fn main() -> Result<(), String> {
     }
     let run_rss = peak_rss_mb();
 
-    // The same work without the run: generate, then issue with as many tasks.
-    let dir2 = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let (_store2, app2) = seeded(dir2.path(), count).await?;
-    let started = Instant::now();
-    let issuer = app2.stores.invoices.get_issuer().await.map_err(|e| e.to_string())?.ok_or("no issuer")?;
-    let mut tenants = Vec::with_capacity(count);
-    let mut cursor = None;
-    loop {
-        let page = app2.stores.tenants.list_tenants(&common::store::PageRequest { limit: 100, cursor }).await.map_err(|e| e.to_string())?;
-        tenants.extend(page.items.into_iter().map(|t| t.tenant_id));
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    let chunks: Vec<Vec<_>> = tenants.chunks(count.div_ceil(workers)).map(<[_]>::to_vec).collect();
-    let mut tasks = Vec::new();
-    for chunk in chunks {
-        let (app2, issuer) = (app2.clone(), issuer.clone());
-        tasks.push(tokio::spawn(async move {
-            for t in chunk {
-                let g = generation::draft_for(&app2, &t, period, &issuer, false).await.map_err(|e| format!("{e:?}"))?;
-                invoices::issue(&app2, &operator()?, &t, &g.billing_id).await.map_err(|e| format!("{e:?}"))?;
-            }
-            Ok::<_, String>(())
-        }));
-    }
-    for t in tasks {
-        t.await.map_err(|e| e.to_string())??;
-    }
-    let direct_time = started.elapsed();
+    // The same work without the run, as a client calling `POST …/issue` per record would.
+    let direct_time = direct(count, workers, period, false).await?;
+    // And with the run's own batched issuing, without its queue, items and counts: the difference
+    // to the run is the run machinery alone.
+    let batched_time = direct(count, workers, period, true).await?;
 
     let per_sec = |d: Duration| count as f64 / d.as_secs_f64();
     println!("invoices: {count}, workers: {workers}");
     println!("run (generate + issue through the queue): {:.2} s, {:.0} invoices/s", run_time.as_secs_f64(), per_sec(run_time));
-    println!("direct (generate + issue, no run):       {:.2} s, {:.0} invoices/s", direct_time.as_secs_f64(), per_sec(direct_time));
-    println!("run overhead: {:+.1}%", (run_time.as_secs_f64() / direct_time.as_secs_f64() - 1.0) * 100.0);
+    println!("direct, one record at a time (no run):   {:.2} s, {:.0} invoices/s", direct_time.as_secs_f64(), per_sec(direct_time));
+    println!("direct, batches of {BATCH} (no run):          {:.2} s, {:.0} invoices/s", batched_time.as_secs_f64(), per_sec(batched_time));
+    println!("run machinery overhead (run vs direct batches): {:+.1}%", (run_time.as_secs_f64() / batched_time.as_secs_f64() - 1.0) * 100.0);
     println!("peak RSS: {seeded_rss:.1} MB after seeding, {run_rss:.1} MB after the run, {:.1} MB at the end", peak_rss_mb());
     Ok(())
 }

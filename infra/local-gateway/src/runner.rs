@@ -1,4 +1,4 @@
-//! The run worker locally: the same `service::runs::process` the Lambda runs, fed from the
+//! The run worker locally: the same `service::runs::process_batch` the Lambda runs, fed from the
 //! embedded store's queue by a few tasks (bounded concurrency), as SQS feeds the worker function
 //! on AWS. A message is deleted once handled; one that fails comes back after the visibility
 //! timeout, and the queue survives a restart.
@@ -18,12 +18,15 @@ const BATCH: usize = 10;
 /// Handles up to one batch of visible messages; how many there were.
 pub async fn work_once(app: &App, store: &EmbeddedStore, visibility: Duration) -> Result<usize, String> {
     let batch = store.receive_runs(BATCH, visibility).await.map_err(|e| e.to_string())?;
-    for delivery in &batch {
-        match runs::process(app, &delivery.message, delivery.receives).await {
-            Ok(()) => store.delete_run_message(&delivery.key).await.map_err(|e| e.to_string())?,
+    let messages: Vec<_> = batch.iter().map(|d| (d.message.clone(), d.receives)).collect();
+    let mut handled = Vec::with_capacity(batch.len());
+    for (delivery, outcome) in batch.iter().zip(runs::process_batch(app, &messages).await) {
+        match outcome {
+            Ok(()) => handled.push(delivery.key.clone()),
             Err(e) => tracing::warn!(error = ?e, receives = delivery.receives, "run message failed; it comes back after the visibility timeout"),
         }
     }
+    store.delete_run_messages(&handled).await.map_err(|e| e.to_string())?;
     Ok(batch.len())
 }
 

@@ -10,7 +10,7 @@ use super::dynamo::Cond;
 use super::items::{self, BILLING_SK_PREFIX};
 use super::{AwsStore, sdk_unavailable};
 use crate::domain::{BillingFilter, BillingId, BillingRecord, TenantId};
-use crate::store::{Begin, BillingStore, IdempotencyKey, IdempotencyRecord, IdempotencyStore, Page, PageRequest, StoreError, StoredResponse};
+use crate::store::{Begin, BillingStore, IdempotencyKey, IdempotencyRecord, IdempotencyScope, IdempotencyStore, Page, PageRequest, StoreError, StoredResponse};
 
 #[async_trait]
 impl BillingStore for AwsStore {
@@ -38,11 +38,20 @@ impl BillingStore for AwsStore {
     }
 }
 
+/// The partition a scope's keys live in: the tenant's own, or the runs' (whose sort keys never
+/// start with the idempotency prefix).
+fn scope_pk(scope: &IdempotencyScope) -> String {
+    match scope {
+        IdempotencyScope::Tenant(t) => items::tenant_pk(t),
+        IdempotencyScope::Runs => "RUNS".to_owned(),
+    }
+}
+
 #[async_trait]
 impl IdempotencyStore for AwsStore {
-    async fn begin(&self, tenant: &TenantId, key: &IdempotencyKey, request_hash: &str, now: DateTime<Utc>) -> Result<Begin, StoreError> {
-        let (pk, sk) = (items::tenant_pk(tenant), items::idempotency_sk(key));
-        let record = IdempotencyRecord::in_progress(tenant, key, request_hash, now);
+    async fn begin(&self, scope: &IdempotencyScope, key: &IdempotencyKey, request_hash: &str, now: DateTime<Utc>) -> Result<Begin, StoreError> {
+        let (pk, sk) = (scope_pk(scope), items::idempotency_sk(key));
+        let record = IdempotencyRecord::in_progress(scope, key, request_hash, now);
         let item = items::to_item(pk.clone(), sk.clone(), &record)?;
         // Claim the key when it is free, expired, or held by a dead attempt at the same request.
         let claimed = self
@@ -72,17 +81,17 @@ impl IdempotencyStore for AwsStore {
 
     async fn complete(
         &self,
-        tenant: &TenantId,
+        scope: &IdempotencyScope,
         key: &IdempotencyKey,
         request_hash: &str,
         response: &StoredResponse,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let record = IdempotencyRecord::completed(tenant, key, request_hash, response, now);
-        self.put(items::tenant_pk(tenant), items::idempotency_sk(key), &record, Cond::None).await
+        let record = IdempotencyRecord::completed(scope, key, request_hash, response, now);
+        self.put(scope_pk(scope), items::idempotency_sk(key), &record, Cond::None).await
     }
 
-    async fn abandon(&self, tenant: &TenantId, key: &IdempotencyKey) -> Result<(), StoreError> {
-        self.delete(items::tenant_pk(tenant), &items::idempotency_sk(key)).await
+    async fn abandon(&self, scope: &IdempotencyScope, key: &IdempotencyKey) -> Result<(), StoreError> {
+        self.delete(scope_pk(scope), &items::idempotency_sk(key)).await
     }
 }

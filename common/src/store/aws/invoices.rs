@@ -1,6 +1,6 @@
 //! Issuer settings, invoice-number counters and invoices in DynamoDB. Allocation is one
-//! TransactWriteItems: the year's counter, the new invoice and the billing record, each under a
-//! condition, so a number is used exactly when its invoice and billing record are written.
+//! TransactWriteItems: the year's counter, the new invoices and their billing records, each under
+//! a condition, so a number is used exactly when its invoice and billing record are written.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -11,7 +11,7 @@ use super::dynamo::Cond;
 use super::items::{self, Item};
 use super::{AwsStore, sdk_unavailable};
 use crate::domain::{BillingRecord, Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
-use crate::store::{InvoiceStore, MAX_TRANSACTION_ITEMS, Page, PageRequest, StoreError};
+use crate::store::{Allocation, InvoiceStore, MAX_TRANSACTION_ITEMS, Page, PageRequest, StoreError};
 
 const ISSUER_PK: &str = "ISSUER";
 const SETTINGS_SK: &str = "SETTINGS";
@@ -72,9 +72,13 @@ impl InvoiceStore for AwsStore {
         Ok(self.get::<Counter>(ISSUER_PK.to_owned(), &counter_sk(year)).await?.map_or(1, |c| c.next))
     }
 
-    async fn allocate_invoice(&self, year: i32, seq: u64, invoice: &Invoice, billing: &BillingRecord, billing_version: u64) -> Result<(), StoreError> {
-        let counter_item = items::to_item(ISSUER_PK.to_owned(), counter_sk(year), &Counter { next: seq + 1 })?;
-        let counter = if seq == 1 {
+    async fn allocate_invoices(&self, year: i32, first: u64, batch: &[Allocation]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let count = u64::try_from(batch.len()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let counter_item = items::to_item(ISSUER_PK.to_owned(), counter_sk(year), &Counter { next: first + count })?;
+        let counter = if first == 1 {
             put(&self.table, counter_item, Cond::Absent)?
         } else {
             let p = Put::builder()
@@ -82,14 +86,19 @@ impl InvoiceStore for AwsStore {
                 .set_item(Some(counter_item))
                 .condition_expression("#n = :seq")
                 .expression_attribute_names("#n", "next")
-                .expression_attribute_values(":seq", AttributeValue::N(seq.to_string()))
+                .expression_attribute_values(":seq", AttributeValue::N(first.to_string()))
                 .build()
                 .map_err(|e| StoreError::Corrupt(format!("transaction put: {e}")))?;
             TransactWriteItem::builder().put(p).build()
         };
-        let invoice_item = items::to_item(items::tenant_pk(&invoice.tenant_id), invoice_sk(&invoice.invoice_number), invoice)?;
-        let billing_item = items::to_item(items::tenant_pk(&billing.tenant_id), items::billing_sk(&billing.billing_id), billing)?;
-        self.transact(vec![counter, put(&self.table, invoice_item, Cond::Absent)?, put(&self.table, billing_item, Cond::Version(billing_version))?]).await
+        let mut writes = vec![counter];
+        for a in batch {
+            let invoice_item = items::to_item(items::tenant_pk(&a.invoice.tenant_id), invoice_sk(&a.invoice.invoice_number), &a.invoice)?;
+            let billing_item = items::to_item(items::tenant_pk(&a.billing.tenant_id), items::billing_sk(&a.billing.billing_id), &a.billing)?;
+            writes.push(put(&self.table, invoice_item, Cond::Absent)?);
+            writes.push(put(&self.table, billing_item, Cond::Version(a.billing_version))?);
+        }
+        self.transact(writes).await
     }
 
     async fn get_invoice(&self, tenant: &TenantId, number: &InvoiceNumber) -> Result<Option<Invoice>, StoreError> {

@@ -16,6 +16,8 @@ use crate::store::{MAX_TRANSACTION_ITEMS, Page, PageRequest, RunStore, StoreErro
 const RUNS_PK: &str = "RUNS";
 const COUNTS_SK: &str = "COUNTS";
 const ITEM_PREFIX: &str = "ITEM#";
+/// Items one settling transaction takes: with a count update per run they hold, within DynamoDB's limit.
+const SETTLE_CHUNK: usize = MAX_TRANSACTION_ITEMS / 2;
 
 fn run_sk(id: &RunId) -> String {
     format!("RUN#{id}")
@@ -68,6 +70,40 @@ impl AwsStore {
             .expression_attribute_values(":f", n(delta.failed))
             .expression_attribute_values(":c", n(delta.cancelled));
         Ok(TransactWriteItem::builder().update(built(update.build())?).build())
+    }
+
+    /// Settles the items, each only if pending, and counts them per run, in one transaction.
+    async fn settle_chunk(&self, chunk: &[(RunItem, Settlement)]) -> Result<(), StoreError> {
+        let mut per_run: std::collections::BTreeMap<&RunId, RunCounts> = std::collections::BTreeMap::new();
+        let mut writes = Vec::with_capacity(chunk.len() + 1);
+        for (item, how) in chunk {
+            let p = aws_sdk_dynamodb::types::Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(items::to_item(run_pk(&item.run_id), item_sk(item), &how.apply(item))?))
+                .condition_expression("#s = :pending")
+                .expression_attribute_names("#s", "state")
+                .expression_attribute_values(":pending", AttributeValue::S("pending".into()));
+            writes.push(TransactWriteItem::builder().put(built(p.build())?).build());
+            let sum = per_run.entry(&item.run_id).or_default();
+            *sum = *sum + how.delta();
+        }
+        for (run, delta) in per_run {
+            writes.push(self.add_counts(run, delta)?);
+        }
+        self.transact(writes).await
+    }
+
+    /// Settles one item: `false` when it was settled already.
+    async fn settle_one(&self, one: &(RunItem, Settlement)) -> Result<bool, StoreError> {
+        let item = &one.0;
+        match self.settle_chunk(std::slice::from_ref(one)).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::VersionMismatch) => match RunStore::get_item(self, &item.run_id, &item.tenant_id, &item.billing_id).await? {
+                Some(stored) if stored.state != crate::domain::ItemState::Pending => Ok(false),
+                _ => Err(StoreError::VersionMismatch),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// Puts items, each only if absent, and counts them, in one transaction.
@@ -164,23 +200,21 @@ impl RunStore for AwsStore {
         Ok(added)
     }
 
-    async fn settle_item(&self, item: &RunItem, settlement: &Settlement) -> Result<bool, StoreError> {
-        let settled = settlement.apply(item);
-        let p = aws_sdk_dynamodb::types::Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(items::to_item(run_pk(&item.run_id), item_sk(item), &settled)?))
-            .condition_expression("#s = :pending")
-            .expression_attribute_names("#s", "state")
-            .expression_attribute_values(":pending", AttributeValue::S("pending".into()));
-        let writes = vec![TransactWriteItem::builder().put(built(p.build())?).build(), self.add_counts(&item.run_id, settlement.delta())?];
-        match self.transact(writes).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::VersionMismatch) => match RunStore::get_item(self, &item.run_id, &item.tenant_id, &item.billing_id).await? {
-                Some(stored) if stored.state != crate::domain::ItemState::Pending => Ok(false),
-                _ => Err(StoreError::VersionMismatch),
-            },
-            Err(e) => Err(e),
+    async fn settle_items(&self, settle: &[(RunItem, Settlement)]) -> Result<Vec<bool>, StoreError> {
+        let mut out = Vec::with_capacity(settle.len());
+        for chunk in settle.chunks(SETTLE_CHUNK) {
+            match self.settle_chunk(chunk).await {
+                Ok(()) => out.extend(std::iter::repeat_n(true, chunk.len())),
+                // Some item was settled already (a redelivery): one at a time, to tell which.
+                Err(StoreError::VersionMismatch) => {
+                    for one in chunk {
+                        out.push(self.settle_one(one).await?);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
         }
+        Ok(out)
     }
 
     async fn get_item(&self, run: &RunId, tenant: &TenantId, billing: &BillingId) -> Result<Option<RunItem>, StoreError> {

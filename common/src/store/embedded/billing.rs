@@ -7,7 +7,7 @@ use redb::ReadableTable;
 use super::tables::{Cond, Span};
 use super::{BILLINGS, EmbeddedStore, IDEMPOTENCY, decode, encode, unavailable};
 use crate::domain::{BillingFilter, BillingId, BillingRecord, TenantId};
-use crate::store::{Begin, BillingStore, IdempotencyKey, IdempotencyRecord, IdempotencyStore, Page, PageRequest, StoreError, StoredResponse};
+use crate::store::{Begin, BillingStore, IdempotencyKey, IdempotencyRecord, IdempotencyScope, IdempotencyStore, Page, PageRequest, StoreError, StoredResponse};
 
 impl EmbeddedStore {
     /// Writes many new billing records in one transaction (bulk loads: restores, benchmarks);
@@ -58,9 +58,9 @@ impl BillingStore for EmbeddedStore {
 
 #[async_trait]
 impl IdempotencyStore for EmbeddedStore {
-    async fn begin(&self, tenant: &TenantId, key: &IdempotencyKey, request_hash: &str, now: DateTime<Utc>) -> Result<Begin, StoreError> {
-        let record = IdempotencyRecord::in_progress(tenant, key, request_hash, now);
-        let (t, k, hash, value) = (tenant.to_string(), key.as_str().to_owned(), request_hash.to_owned(), encode(&record)?);
+    async fn begin(&self, scope: &IdempotencyScope, key: &IdempotencyKey, request_hash: &str, now: DateTime<Utc>) -> Result<Begin, StoreError> {
+        let record = IdempotencyRecord::in_progress(scope, key, request_hash, now);
+        let (t, k, hash, value) = (scope.name(), key.as_str().to_owned(), request_hash.to_owned(), encode(&record)?);
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
             let decision = {
@@ -80,18 +80,18 @@ impl IdempotencyStore for EmbeddedStore {
 
     async fn complete(
         &self,
-        tenant: &TenantId,
+        scope: &IdempotencyScope,
         key: &IdempotencyKey,
         request_hash: &str,
         response: &StoredResponse,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let record = IdempotencyRecord::completed(tenant, key, request_hash, response, now);
-        self.put_item(IDEMPOTENCY, tenant.to_string(), key.as_str().to_owned(), encode(&record)?, Cond::None).await
+        let record = IdempotencyRecord::completed(scope, key, request_hash, response, now);
+        self.put_item(IDEMPOTENCY, scope.name(), key.as_str().to_owned(), encode(&record)?, Cond::None).await
     }
 
-    async fn abandon(&self, tenant: &TenantId, key: &IdempotencyKey) -> Result<(), StoreError> {
-        let (t, k) = (tenant.to_string(), key.as_str().to_owned());
+    async fn abandon(&self, scope: &IdempotencyScope, key: &IdempotencyKey) -> Result<(), StoreError> {
+        let (t, k) = (scope.name(), key.as_str().to_owned());
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
             txn.open_table(IDEMPOTENCY).map_err(unavailable)?.remove((t.as_str(), k.as_str())).map_err(unavailable)?;

@@ -1,5 +1,5 @@
 //! Issuer settings, invoice-number counters and invoices in redb. Allocation happens in one
-//! exclusive write transaction: the counter, the invoice and the billing record move together.
+//! exclusive write transaction: the counter, the invoices and their billing records move together.
 
 use async_trait::async_trait;
 use redb::ReadableTable;
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::tables::{Cond, Span, check};
 use super::{BILLINGS, EmbeddedStore, INVOICES, SETTINGS, decode, encode, unavailable};
 use crate::domain::{BillingRecord, Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
-use crate::store::{InvoiceStore, Page, PageRequest, StoreError};
+use crate::store::{Allocation, InvoiceStore, Page, PageRequest, StoreError};
 
 const ISSUER: &str = "issuer";
 
@@ -36,29 +36,40 @@ impl InvoiceStore for EmbeddedStore {
         Ok(self.get_key::<Counter>(SETTINGS, &counter_key(year))?.map_or(1, |c| c.next))
     }
 
-    async fn allocate_invoice(&self, year: i32, seq: u64, invoice: &Invoice, billing: &BillingRecord, billing_version: u64) -> Result<(), StoreError> {
-        let (inv, bill) = (encode(invoice)?, encode(billing)?);
-        let next = encode(&Counter { next: seq + 1 })?;
-        let (tenant, number, billing_id) = (invoice.tenant_id.to_string(), invoice.invoice_number.to_string(), billing.billing_id.to_string());
+    async fn allocate_invoices(&self, year: i32, first: u64, batch: &[Allocation]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let count = u64::try_from(batch.len()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let next = encode(&Counter { next: first + count })?;
+        let rows = batch
+            .iter()
+            .map(|a| {
+                let keys = (a.invoice.tenant_id.to_string(), a.invoice.invoice_number.to_string(), a.billing.billing_id.to_string());
+                Ok((keys, encode(&a.invoice)?, encode(&a.billing)?, a.billing_version))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let key = counter_key(year);
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
             {
                 let mut settings = txn.open_table(SETTINGS).map_err(unavailable)?;
                 let current = settings.get(key.as_str()).map_err(unavailable)?.map(|g| decode::<Counter>(g.value())).transpose()?.map_or(1, |c| c.next);
-                if current != seq {
+                if current != first {
                     return Err(StoreError::VersionMismatch);
                 }
                 let mut invoices = txn.open_table(INVOICES).map_err(unavailable)?;
-                if invoices.get((tenant.as_str(), number.as_str())).map_err(unavailable)?.is_some() {
-                    return Err(StoreError::VersionMismatch);
-                }
                 let mut billings = txn.open_table(BILLINGS).map_err(unavailable)?;
-                let existing = billings.get((tenant.as_str(), billing_id.as_str())).map_err(unavailable)?.map(|g| g.value().to_vec());
-                check(Cond::Version(billing_version), existing.as_deref())?;
+                for ((tenant, number, billing_id), inv, bill, billing_version) in &rows {
+                    if invoices.get((tenant.as_str(), number.as_str())).map_err(unavailable)?.is_some() {
+                        return Err(StoreError::VersionMismatch);
+                    }
+                    let existing = billings.get((tenant.as_str(), billing_id.as_str())).map_err(unavailable)?.map(|g| g.value().to_vec());
+                    check(Cond::Version(*billing_version), existing.as_deref())?;
+                    invoices.insert((tenant.as_str(), number.as_str()), inv.as_slice()).map_err(unavailable)?;
+                    billings.insert((tenant.as_str(), billing_id.as_str()), bill.as_slice()).map_err(unavailable)?;
+                }
                 settings.insert(key.as_str(), next.as_slice()).map_err(unavailable)?;
-                invoices.insert((tenant.as_str(), number.as_str()), inv.as_slice()).map_err(unavailable)?;
-                billings.insert((tenant.as_str(), billing_id.as_str()), bill.as_slice()).map_err(unavailable)?;
             }
             // Dropping an uncommitted transaction aborts it: the early returns above write nothing.
             txn.commit().map_err(unavailable)

@@ -65,7 +65,23 @@ impl EmbeddedStore {
 
     /// Deletes a handled message.
     pub async fn delete_run_message(&self, key: &str) -> Result<(), StoreError> {
-        self.delete_key(RUN_QUEUE, key.to_owned()).await
+        self.delete_run_messages(&[key.to_owned()]).await
+    }
+
+    /// Deletes handled messages, in one write.
+    pub async fn delete_run_messages(&self, keys: &[String]) -> Result<(), StoreError> {
+        let keys = keys.to_vec();
+        self.with_db(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            {
+                let mut t = txn.open_table(RUN_QUEUE).map_err(unavailable)?;
+                for key in &keys {
+                    t.remove(key.as_str()).map_err(unavailable)?;
+                }
+            }
+            txn.commit().map_err(unavailable)
+        })
+        .await
     }
 
     /// How many messages wait or are in flight.

@@ -18,10 +18,6 @@ fn runs_scope(period: Option<BillingPeriod>) -> String {
     format!("runs?period={}", period.map(|p| p.to_string()).unwrap_or_default())
 }
 
-fn add(c: RunCounts, d: RunCounts) -> RunCounts {
-    RunCounts { total: c.total + d.total, issued: c.issued + d.issued, failed: c.failed + d.failed, cancelled: c.cancelled + d.cancelled }
-}
-
 #[async_trait]
 impl RunStore for EmbeddedStore {
     async fn create_run(&self, run: &InvoiceRun) -> Result<(), StoreError> {
@@ -108,7 +104,7 @@ impl RunStore for EmbeddedStore {
                 let mut runs = txn.open_table(RUNS).map_err(unavailable)?;
                 for (run, n) in per_run {
                     let current = runs.get((COUNTS, run.as_str())).map_err(unavailable)?.map(|g| decode::<RunCounts>(g.value())).transpose()?;
-                    let next = encode(&add(current.unwrap_or_default(), RunCounts { total: n, ..RunCounts::default() }))?;
+                    let next = encode(&(current.unwrap_or_default() + RunCounts { total: n, ..RunCounts::default() }))?;
                     runs.insert((COUNTS, run.as_str()), next.as_slice()).map_err(unavailable)?;
                 }
             }
@@ -118,26 +114,41 @@ impl RunStore for EmbeddedStore {
         .await
     }
 
-    async fn settle_item(&self, item: &RunItem, settlement: &Settlement) -> Result<bool, StoreError> {
-        let (run, key, settled, delta) = (item.run_id.to_string(), item.key(), encode(&settlement.apply(item))?, settlement.delta());
+    async fn settle_items(&self, settle: &[(RunItem, Settlement)]) -> Result<Vec<bool>, StoreError> {
+        let rows = settle
+            .iter()
+            .map(|(item, how)| Ok((item.run_id.to_string(), item.key(), encode(&how.apply(item))?, how.delta())))
+            .collect::<Result<Vec<_>, StoreError>>()?;
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
+            let mut out = Vec::with_capacity(rows.len());
             {
                 let mut t = txn.open_table(RUN_ITEMS).map_err(unavailable)?;
-                let stored = t.get((run.as_str(), key.as_str())).map_err(unavailable)?.map(|g| decode::<RunItem>(g.value())).transpose()?;
-                match stored {
-                    None => return Err(StoreError::VersionMismatch),
-                    Some(s) if s.state != ItemState::Pending => return Ok(false),
-                    Some(_) => {}
+                let mut per_run: std::collections::BTreeMap<&str, RunCounts> = std::collections::BTreeMap::new();
+                for (run, key, settled, delta) in &rows {
+                    let stored = t.get((run.as_str(), key.as_str())).map_err(unavailable)?.map(|g| decode::<RunItem>(g.value())).transpose()?;
+                    match stored {
+                        None => return Err(StoreError::VersionMismatch),
+                        Some(s) if s.state != ItemState::Pending => {
+                            out.push(false);
+                            continue;
+                        }
+                        Some(_) => {}
+                    }
+                    t.insert((run.as_str(), key.as_str()), settled.as_slice()).map_err(unavailable)?;
+                    let sum = per_run.entry(run.as_str()).or_default();
+                    *sum = *sum + *delta;
+                    out.push(true);
                 }
-                t.insert((run.as_str(), key.as_str()), settled.as_slice()).map_err(unavailable)?;
                 let mut runs = txn.open_table(RUNS).map_err(unavailable)?;
-                let current = runs.get((COUNTS, run.as_str())).map_err(unavailable)?.map(|g| decode::<RunCounts>(g.value())).transpose()?;
-                let next = encode(&add(current.unwrap_or_default(), delta))?;
-                runs.insert((COUNTS, run.as_str()), next.as_slice()).map_err(unavailable)?;
+                for (run, delta) in per_run {
+                    let current = runs.get((COUNTS, run)).map_err(unavailable)?.map(|g| decode::<RunCounts>(g.value())).transpose()?;
+                    let next = encode(&(current.unwrap_or_default() + delta))?;
+                    runs.insert((COUNTS, run), next.as_slice()).map_err(unavailable)?;
+                }
             }
             txn.commit().map_err(unavailable)?;
-            Ok(true)
+            Ok(out)
         })
         .await
     }

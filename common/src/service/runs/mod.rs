@@ -10,14 +10,16 @@ use serde::{Deserialize, Serialize};
 use crate::app::App;
 use crate::caller::Caller;
 use crate::domain::{
-    BillingFilter, BillingPeriod, BillingStatus, InvoiceRun, ItemState, RunCounts, RunId, RunItem, RunRequest, RunState, Settlement, TenantId, TenantStatus,
+    BillingFilter, BillingPeriod, BillingStatus, InvoiceRun, ItemState, RunCounts, RunId, RunItem, RunRequest, RunState, TenantId, TenantStatus,
 };
 use crate::error::ApiError;
 use crate::store::{Owner, Page, PageRequest, PrincipalArn, RunMessage, StoreError};
 use crate::validation::Validator;
 
 use super::generation::{self, Generated, Outcome};
-use super::invoices;
+
+mod worker;
+pub use worker::{process, process_batch};
 
 /// Deliveries of one `Issue` message before a retryable failure counts as the item's failure.
 pub const MAX_ATTEMPTS: u32 = 3;
@@ -335,121 +337,6 @@ async fn finish_if_done(app: &App, id: &RunId) -> Result<(), ApiError> {
         tracing::info!(run_id = %id, state = r.state.as_str(), "invoice run finished");
     }
     Ok(())
-}
-
-/// Handles one delivered message. `Err`: leave the message for a later delivery (`receives`
-/// counts deliveries, 1 for the first).
-pub async fn process(app: &App, message: &RunMessage, receives: u32) -> Result<(), ApiError> {
-    match message {
-        RunMessage::Plan { run_id, after } => plan(app, run_id, after.as_deref()).await,
-        RunMessage::Issue { run_id, tenant_id, billing_id } => issue_one(app, run_id, tenant_id, billing_id, receives).await,
-    }
-}
-
-async fn plan(app: &App, id: &RunId, after: Option<&str>) -> Result<(), ApiError> {
-    let Some((run, _)) = app.stores.runs.get_run(id).await? else { return Ok(()) };
-    if run.state != RunState::Queued {
-        return Ok(());
-    }
-    if run.cancel_requested {
-        let now = app.clock.now();
-        update_run(app, id, |r, _| {
-            (r.state == RunState::Queued).then(|| InvoiceRun { state: RunState::Cancelled, finished_at: Some(now), version: r.version + 1, ..r.clone() })
-        })
-        .await?;
-        return Ok(());
-    }
-    if run.started_at.is_none() {
-        let now = app.clock.now();
-        update_run(app, id, |r, _| (r.started_at.is_none()).then(|| InvoiceRun { started_at: Some(now), version: r.version + 1, ..r.clone() })).await?;
-    }
-    let issuer = app.stores.invoices.get_issuer().await?.ok_or_else(|| ApiError::Conflict("no issuer".into()))?;
-    let period = run.request.period;
-    let (tenants, next) = tenant_slice(app, &run.request, after).await?;
-    let mut items = Vec::new();
-    for tenant in tenants {
-        if run.request.generate {
-            match generation::draft_for(app, &tenant, period, &issuer, false).await {
-                Ok(_) => {}
-                // A tenant that cannot be generated for is the run's failure, not the run's end.
-                Err(e @ (ApiError::NotFound | ApiError::Conflict(_))) => {
-                    let item = RunItem::pending(id.clone(), tenant.clone(), generation::generated_id(&tenant, period));
-                    app.stores.runs.add_items(std::slice::from_ref(&item)).await?;
-                    let reason = if matches!(e, ApiError::NotFound) { "No such tenant.".to_owned() } else { e.problem("").detail };
-                    app.stores.runs.settle_item(&item, &Settlement::Failed { reason }).await?;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        items.extend(drafts_of(app, &tenant, period).await?.into_iter().map(|d| RunItem::pending(id.clone(), tenant.clone(), d.billing_id)));
-    }
-    app.stores.runs.add_items(&items).await?;
-    // One Issue per item; on a redelivered slice, an item settled meanwhile skips its message
-    // (`issue_one` reads it first). Workers may settle items while the run is queued: only a
-    // running run finishes.
-    let messages: Vec<RunMessage> =
-        items.into_iter().map(|i| RunMessage::Issue { run_id: i.run_id, tenant_id: i.tenant_id, billing_id: i.billing_id }).collect();
-    // The slice's Issue messages go out before the next Plan: were a send to fail part-way, this
-    // slice is delivered again and sends them again, and no later slice can have moved on.
-    app.stores.queue.send(&messages).await?;
-    match next {
-        Some(n) => {
-            app.stores.queue.send(&[RunMessage::Plan { run_id: id.clone(), after: Some(n) }]).await?;
-            Ok(())
-        }
-        None => {
-            // Every item is in: the run is running, and finishes once they are all settled
-            // (checked here too, for when the workers were quicker than this).
-            let now = app.clock.now();
-            update_run(app, id, |r, _| {
-                (r.state == RunState::Queued).then(|| InvoiceRun {
-                    state: RunState::Running,
-                    started_at: r.started_at.or(Some(now)),
-                    version: r.version + 1,
-                    ..r.clone()
-                })
-            })
-            .await?;
-            tracing::info!(run_id = %id, "invoice run planned");
-            finish_if_done(app, id).await
-        }
-    }
-}
-
-/// Whether an error is worth another delivery: storage that did not answer, or a render that broke.
-fn retryable(e: &ApiError) -> bool {
-    matches!(e, ApiError::Unavailable(_) | ApiError::Internal(_))
-}
-
-async fn issue_one(app: &App, id: &RunId, tenant: &TenantId, billing: &crate::domain::BillingId, receives: u32) -> Result<(), ApiError> {
-    let Some((run, _)) = app.stores.runs.get_run(id).await? else { return Ok(()) };
-    let Some(item) = app.stores.runs.get_item(id, tenant, billing).await? else { return Ok(()) };
-    if item.state != ItemState::Pending {
-        return Ok(());
-    }
-    let settlement = if run.cancel_requested {
-        Settlement::Cancelled
-    } else {
-        match invoices::issue(app, &worker()?, tenant, billing).await {
-            Ok((invoice, _)) => Settlement::Issued { invoice_number: invoice.invoice_number.clone(), total: invoice.totals.total },
-            Err(e) if retryable(&e) && receives < MAX_ATTEMPTS => {
-                tracing::warn!(run_id = %id, tenant_id = %tenant, billing_id = %billing, receives, error = ?e, "issuing failed; it will be retried");
-                return Err(e);
-            }
-            Err(e) => {
-                tracing::error!(run_id = %id, tenant_id = %tenant, billing_id = %billing, receives, error = ?e, "issuing failed for good");
-                let reason = match &e {
-                    ApiError::NotFound => "The billing record no longer exists.".to_owned(),
-                    e if retryable(e) => format!("Issuing failed {receives} times; see the logs for this run and record, then issue the record again."),
-                    e => e.problem("").detail,
-                };
-                Settlement::Failed { reason }
-            }
-        }
-    };
-    app.stores.runs.settle_item(&item, &settlement).await?;
-    finish_if_done(app, id).await
 }
 
 /// A page of a run's items, for its report (operator only).

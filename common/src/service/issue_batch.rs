@@ -1,0 +1,92 @@
+//! Issuing many records at once, as a run's worker does: their numbers are bound in one
+//! transaction (one move of the hot invoice counter for the lot instead of one per record), then
+//! their PDFs are rendered and stored in parallel. Whatever is off that path (a record already
+//! bound, a lost race, a record that cannot be frozen) is issued one at a time by
+//! `invoices::issue`, which handles every case; so the outcome per record is the same as
+//! issuing each alone, numbers stay gapless, and nothing is issued twice.
+
+use std::collections::BTreeMap;
+
+use futures_util::future::join_all;
+
+use super::invoices::{self, finish};
+use crate::app::App;
+use crate::caller::Caller;
+use crate::domain::{BillingId, BillingRecord, BillingStatus, CustomerProfile, Invoice, InvoiceNumber, IssuerSettings, PdfSource, TenantId, lifecycle};
+use crate::error::ApiError;
+use crate::store::{Allocation, MAX_ALLOCATIONS};
+
+/// Issues each record's invoice (operator only); for each, what `invoices::issue` would answer.
+pub async fn issue_many(app: &App, caller: &Caller, records: &[(TenantId, BillingId)]) -> Result<Vec<Result<(Invoice, bool), ApiError>>, ApiError> {
+    caller.require_operator()?;
+    let mut bound: Vec<Option<Allocation>> = vec![None; records.len()];
+    if let Some(issuer) = app.stores.invoices.get_issuer().await? {
+        for (year, drafts) in drafts_by_year(app, records).await? {
+            for chunk in drafts.chunks(MAX_ALLOCATIONS) {
+                for (i, allocation) in allocate(app, &issuer, year, chunk).await? {
+                    if let Some(slot) = bound.get_mut(i) {
+                        *slot = Some(allocation);
+                    }
+                }
+            }
+        }
+    }
+    // As many renders at once as there are cores: more would only hold more PDFs in memory.
+    let renders = tokio::sync::Semaphore::new(parallelism());
+    let renders = &renders;
+    let issued = records.iter().zip(bound).map(|((tenant, id), allocation)| async move {
+        // Never closed, so acquiring cannot fail; were it to, the record is issued all the same.
+        let _turn = renders.acquire().await.ok();
+        let Some(a) = allocation else { return invoices::issue(app, caller, tenant, id).await };
+        tracing::info!(invoice_number = %a.invoice.invoice_number, billing_id = %id, "invoice number allocated");
+        match finish(app, a.invoice, a.billing).await {
+            Ok(invoice) => Ok((invoice, true)),
+            // Changed meanwhile: the one-at-a-time path looks again.
+            Err(ApiError::PreconditionFailed(_)) => invoices::issue(app, caller, tenant, id).await,
+            Err(e) => Err(e),
+        }
+    });
+    Ok(join_all(issued).await)
+}
+
+fn parallelism() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}
+
+/// A draft to bind: its position in the batch, the record, and its recipient as of now.
+type Draft = (usize, BillingRecord, CustomerProfile);
+
+/// The records that are plain drafts, by the year their number belongs to.
+async fn drafts_by_year(app: &App, records: &[(TenantId, BillingId)]) -> Result<BTreeMap<i32, Vec<Draft>>, ApiError> {
+    let mut by_year: BTreeMap<i32, Vec<Draft>> = BTreeMap::new();
+    for (i, (tenant, id)) in records.iter().enumerate() {
+        let Some(billing) = app.stores.billings.get_billing(tenant, id).await? else { continue };
+        if billing.status() != BillingStatus::Draft {
+            continue;
+        }
+        let Some(recipient) = app.stores.tenants.get_tenant(tenant).await?.map(|t| t.customer_profile) else { continue };
+        by_year.entry(Invoice::year_of(billing.content().issue_date)).or_default().push((i, billing, recipient));
+    }
+    Ok(by_year)
+}
+
+/// Binds consecutive numbers to the drafts in one transaction; which were bound (none when the
+/// counter or a record moved meanwhile: they are left to the one-at-a-time path).
+async fn allocate(app: &App, issuer: &IssuerSettings, year: i32, drafts: &[Draft]) -> Result<Vec<(usize, Allocation)>, ApiError> {
+    let first = app.stores.invoices.next_invoice_seq(year).await?;
+    let now = app.clock.now();
+    let mut batch: Vec<(usize, Allocation)> = Vec::with_capacity(drafts.len());
+    for (i, billing, recipient) in drafts {
+        // Numbered in the order bound, so a draft left out leaves no gap.
+        let number = InvoiceNumber::new(&issuer.invoice_prefix, year, first + batch.len() as u64);
+        let Ok(frozen) = lifecycle::freeze(billing, issuer, recipient.clone(), number, PdfSource::Rendered) else { continue };
+        let Ok((invoice, bound)) = lifecycle::bind(billing, frozen, now) else { continue };
+        batch.push((*i, Allocation { invoice, billing: bound, billing_version: billing.version }));
+    }
+    let allocations: Vec<Allocation> = batch.iter().map(|(_, a)| a.clone()).collect();
+    match app.stores.invoices.allocate_invoices(year, first, &allocations).await {
+        Ok(()) => Ok(batch),
+        Err(crate::store::StoreError::VersionMismatch) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
