@@ -463,9 +463,11 @@ pub async fn metering_adds_up_per_tenant_and_day(f: StoreFixture) {
     s.metering.add_metered(&a, day(1), &m(5, 0, 1)).await.unwrap();
     s.metering.add_metered(&a, day(30), &m(7, 0, 0)).await.unwrap();
     s.metering.add_metered(&b, day(2), &m(3_000_000_000_000, 0, 2)).await.unwrap();
-    assert_eq!(s.metering.metered(&a, day(1), day(2)).await.unwrap(), vec![(day(1), m(5, 0, 1)), (day(2), m(20_000, 20, 0))], "{}", f.adapter);
-    assert_eq!(s.metering.metered(&a, day(2), day(29)).await.unwrap(), vec![(day(2), m(20_000, 20, 0))], "{}", f.adapter);
-    assert_eq!(s.metering.metered(&b, day(1), day(30)).await.unwrap(), vec![(day(2), m(3_000_000_000_000, 0, 2))], "{}", f.adapter);
+    // A batch's metering, several tenants (one twice) in one call.
+    s.metering.add_metered_many(day(2), &[(a.clone(), m(0, 3, 0)), (b.clone(), m(0, 1, 0)), (a.clone(), m(0, 2, 0))]).await.unwrap();
+    assert_eq!(s.metering.metered(&a, day(1), day(2)).await.unwrap(), vec![(day(1), m(5, 0, 1)), (day(2), m(20_000, 25, 0))], "{}", f.adapter);
+    assert_eq!(s.metering.metered(&a, day(2), day(29)).await.unwrap(), vec![(day(2), m(20_000, 25, 0))], "{}", f.adapter);
+    assert_eq!(s.metering.metered(&b, day(1), day(30)).await.unwrap(), vec![(day(2), m(3_000_000_000_000, 1, 2))], "{}", f.adapter);
     assert!(s.metering.metered(&tenant_id(3), day(1), day(30)).await.unwrap().is_empty());
     // Purging a tenant takes its metering too.
     s.tenants.create_tenant(&tenant(&a, "A")).await.unwrap();
@@ -573,7 +575,7 @@ pub async fn runs_claim_their_period_and_count_every_item_once(f: StoreFixture) 
 /// Numbers for a batch of drafts move the counter once: all bound, consecutive, or none.
 pub async fn allocations_bind_a_batch_of_numbers_or_none(f: StoreFixture) {
     use common::domain::{InvoiceNumber, PdfSource, lifecycle};
-    use common::store::{Allocation, MAX_ALLOCATIONS};
+    use common::store::{Allocation, MAX_ALLOCATIONS, Replacement};
     use seikyu_tests::fixtures::{draft, issuer, recipient, t0};
     let s = &f.stores;
     let drafts: Vec<_> = (1..=MAX_ALLOCATIONS as u8).map(|n| draft(&tenant_id(1 + n % 3), "2025-06", n)).collect();
@@ -611,6 +613,29 @@ pub async fn allocations_bind_a_batch_of_numbers_or_none(f: StoreFixture) {
     }
     assert!(matches!(s.invoices.allocate_invoices(year, first + MAX_ALLOCATIONS as u64, &allocations).await, Err(StoreError::VersionMismatch)), "bound once");
     s.invoices.allocate_invoices(year, 7, &[]).await.unwrap();
+
+    // The lot marked issued in one write, or none of it.
+    let pdf = common::domain::PdfInfo { sha256: "a".repeat(64), size: 1000 };
+    let issued: Vec<Replacement> = allocations
+        .iter()
+        .map(|a| {
+            let (invoice, billing) = lifecycle::issue(&a.invoice, &a.billing, pdf.clone(), t0()).unwrap();
+            Replacement { invoice, invoice_version: a.invoice.version, billing, billing_version: a.billing.version }
+        })
+        .collect();
+    let mut stale = issued.clone();
+    stale[30].invoice_version += 1;
+    assert!(matches!(s.invoices.update_invoices_and_billings(&stale).await, Err(StoreError::VersionMismatch)), "{}", f.adapter);
+    let untouched = s.invoices.get_invoice(&issued[0].invoice.tenant_id, &issued[0].invoice.invoice_number).await.unwrap().unwrap();
+    assert_eq!(untouched.status(), common::domain::InvoiceStatus::Rendering, "{}: nothing of a refused batch is written", f.adapter);
+    s.invoices.update_invoices_and_billings(&issued).await.unwrap();
+    for r in &issued {
+        let stored = s.invoices.get_invoice(&r.invoice.tenant_id, &r.invoice.invoice_number).await.unwrap().unwrap();
+        assert_eq!(stored.status(), common::domain::InvoiceStatus::Issued, "{}", f.adapter);
+        let record = s.billings.get_billing(&r.billing.tenant_id, &r.billing.billing_id).await.unwrap().unwrap();
+        assert_eq!(record.status(), BillingStatus::Issued, "{}", f.adapter);
+    }
+    assert!(matches!(s.invoices.update_invoices_and_billings(&issued).await, Err(StoreError::VersionMismatch)), "{}: written once", f.adapter);
 }
 
 macro_rules! suite {

@@ -249,3 +249,40 @@ async fn planning_many_tenants_goes_in_slices_and_counts_each_once() {
     }
     assert_eq!(n, 120, "one invoice per tenant, though every message came twice");
 }
+
+/// A batch mixing plain drafts with records already issued, already bound (a worker died before
+/// the PDF), missing or failing to render: each answered as issuing it alone would be, the drafts
+/// numbered in one move of the counter, no gap, nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_issues_each_record_as_issuing_it_alone_would() {
+    use common::service::{invoices, issue_batch};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let app = app_over(&store, Arc::new(FlakyPdf { once: AtomicUsize::new(0) }));
+    drafts(&app, 4, true).await;
+    let id = |i: u16| BillingId::parse(&format!("2025-10-{i:08}")).unwrap();
+    // Tenant 3's first record is issued before the batch; its second is bound but not rendered.
+    let (before, _) = invoices::issue(&app, &operator(), &tenant_id(3), &id(0)).await.unwrap();
+    let (bound, _) = invoices::issue_external(&app, &operator(), &tenant_id(3), &id(1)).await.unwrap();
+    let mut records: Vec<_> = (1..=3u8).flat_map(|t| (0..4u16).map(move |i| (tenant_id(t), id(i)))).collect();
+    records.push((tenant_id(2), id(99)));
+    let out = issue_batch::issue_many(&app, &operator(), &records).await.unwrap();
+    assert_eq!(out.len(), 13);
+    // ALWAYS (tenant 1, record 0) and ONCE (tenant 2, record 0, first try) fail to render.
+    assert!(matches!(out[0], Err(ApiError::Internal(_))), "{:?}", out[0]);
+    assert!(matches!(out[4], Err(ApiError::Internal(_))), "{:?}", out[4]);
+    assert_eq!(out[8].as_ref().map(|(i, fresh)| (i.invoice_number.clone(), *fresh)).unwrap(), (before.invoice_number.clone(), false));
+    assert!(matches!(out[9], Err(ApiError::Conflict(_))), "issued with ?pdf=external: waits for its upload, {:?}", out[9]);
+    assert!(matches!(out[12], Err(ApiError::NotFound)), "{:?}", out[12]);
+    let fresh: Vec<_> = out.iter().filter_map(|r| r.as_ref().ok()).filter(|(_, fresh)| *fresh).map(|(i, _)| i.clone()).collect();
+    assert_eq!(fresh.len(), 8, "the other drafts are issued");
+    assert!(fresh.iter().all(|i| i.status() == common::domain::InvoiceStatus::Issued));
+    // A second pass: the failed-once record issues now, the rest are answered as they are.
+    let again = issue_batch::issue_many(&app, &operator(), &records).await.unwrap();
+    assert!(again[4].as_ref().is_ok_and(|(_, fresh)| *fresh), "{:?}", again[4]);
+    assert!(again.iter().enumerate().filter(|(i, _)| ![0, 4, 9, 12].contains(i)).all(|(_, r)| r.as_ref().is_ok_and(|(_, fresh)| !*fresh)));
+    // Numbers 1..=12 used once each: ALWAYS holds its number, waiting to be issued again.
+    let mut seqs: Vec<u64> = invoices(&app).await.iter().map(|i| i.invoice_number.as_str()[i.invoice_number.as_str().len() - 6..].parse().unwrap()).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=12).collect::<Vec<u64>>(), "{}", bound.invoice_number);
+}

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use common::domain::{BillingRecord, Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
-use common::store::{Allocation, ByteRange, InvoiceStore, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, Page, PageRequest, StoreError};
+use common::domain::{Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
+use common::store::{Allocation, ByteRange, Replacement, InvoiceStore, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, Page, PageRequest, StoreError};
 
 /// Fails the next `n` object writes.
 pub struct FailingPuts {
@@ -76,11 +76,11 @@ impl InvoiceStore for FailingFinish {
     async fn get_invoice(&self, tenant: &TenantId, number: &InvoiceNumber) -> Result<Option<Invoice>, StoreError> {
         self.inner.get_invoice(tenant, number).await
     }
-    async fn update_invoice_and_billing(&self, invoice: &Invoice, iv: u64, billing: &BillingRecord, bv: u64) -> Result<(), StoreError> {
+    async fn update_invoices_and_billings(&self, batch: &[Replacement]) -> Result<(), StoreError> {
         if take(&self.failures_left) {
             return Err(injected());
         }
-        self.inner.update_invoice_and_billing(invoice, iv, billing, bv).await
+        self.inner.update_invoices_and_billings(batch).await
     }
     async fn list_invoices(&self, tenant: &TenantId, filter: &InvoiceFilter, page: &PageRequest) -> Result<Page<Invoice>, StoreError> {
         self.inner.list_invoices(tenant, filter, page).await

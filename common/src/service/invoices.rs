@@ -129,32 +129,38 @@ pub async fn stored_pdf(app: &App, key: &ObjectKey) -> Result<Option<(PdfInfo, S
 /// Renders, stores and marks issued an allocated invoice. `PreconditionFailed` when another
 /// writer finished (or changed) it first.
 pub(super) async fn finish(app: &App, invoice: Invoice, billing: BillingRecord) -> Result<Invoice, ApiError> {
+    let info = store_pdf(app, &invoice).await?;
+    let size = info.size;
+    let (issued, billing_issued) = lifecycle::issue(&invoice, &billing, info, app.clock.now()).map_err(refused)?;
+    match app.stores.invoices.update_invoice_and_billing(&issued, invoice.version, &billing_issued, billing.version).await {
+        Ok(()) => {
+            tracing::info!(invoice_number = %issued.invoice_number, size, "invoice issued");
+            super::usage::record(app, &issued.tenant_id, RENDERED).await;
+            Ok(issued)
+        }
+        Err(StoreError::VersionMismatch) => Err(ApiError::PreconditionFailed("changed meanwhile".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What issuing one rendered invoice adds to its tenant's metering.
+pub(super) const RENDERED: crate::domain::Metered = crate::domain::Metered { invoices_rendered: 1, bytes_streamed: 0, exports: 0 };
+
+/// Renders an allocated invoice and stores its PDF (once: a retry finds the bytes stored before,
+/// which are the same, since the same invoice renders the same bytes); what was stored.
+pub(super) async fn store_pdf(app: &App, invoice: &Invoice) -> Result<PdfInfo, ApiError> {
     let renderer = app.renderer.clone().ok_or_else(|| ApiError::Internal("no invoice renderer configured".into()))?;
     let frozen = invoice.clone();
     let pdf = tokio::task::spawn_blocking(move || renderer.render(&frozen))
         .await
         .map_err(|e| ApiError::Internal(format!("render task: {e}")))?
         .map_err(ApiError::Internal)?;
-    let key = pdf_key(&invoice)?;
-    let mut info = PdfInfo { sha256: hex::encode(Sha256::digest(&pdf)), size: pdf.len() as u64 };
+    let key = pdf_key(invoice)?;
+    let info = PdfInfo { sha256: hex::encode(Sha256::digest(&pdf)), size: pdf.len() as u64 };
     match app.stores.objects.create_object(&key, bytes::Bytes::from(pdf), "application/pdf").await {
-        Ok(_) => {}
-        // An earlier attempt stored it (the same input renders the same bytes): the invoice
-        // records exactly what is stored, which never changes.
-        Err(StoreError::AlreadyExists) => {
-            info = stored_pdf(app, &key).await?.ok_or_else(|| ApiError::Unavailable(format!("{key} exists but cannot be read yet")))?.0;
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let size = info.size;
-    let (issued, billing_issued) = lifecycle::issue(&invoice, &billing, info, app.clock.now()).map_err(refused)?;
-    match app.stores.invoices.update_invoice_and_billing(&issued, invoice.version, &billing_issued, billing.version).await {
-        Ok(()) => {
-            tracing::info!(invoice_number = %issued.invoice_number, size, "invoice issued");
-            super::usage::record(app, &issued.tenant_id, crate::domain::Metered { invoices_rendered: 1, ..Default::default() }).await;
-            Ok(issued)
-        }
-        Err(StoreError::VersionMismatch) => Err(ApiError::PreconditionFailed("changed meanwhile".into())),
+        Ok(_) => Ok(info),
+        // An earlier attempt stored it: the invoice records exactly what is stored, which never changes.
+        Err(StoreError::AlreadyExists) => Ok(stored_pdf(app, &key).await?.ok_or_else(|| ApiError::Unavailable(format!("{key} exists but cannot be read yet")))?.0),
         Err(e) => Err(e.into()),
     }
 }

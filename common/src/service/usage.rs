@@ -32,6 +32,14 @@ pub async fn record(app: &App, tenant: &TenantId, delta: Metered) {
     }
 }
 
+/// Adds each tenant's delta for today, in one write where the store can; never fails the caller.
+pub async fn record_many(app: &App, deltas: &[(TenantId, Metered)]) {
+    let day = app.clock.now().date_naive();
+    if let Err(e) = app.stores.metering.add_metered_many(day, deltas).await {
+        tracing::error!(error = %e, count = deltas.len(), "metering lost");
+    }
+}
+
 /// `body`, with the tenant's metering getting its bytes plus `base` (an export, say) once the
 /// last byte is out. A stream that fails mid-way counts nothing.
 pub fn metered_stream(app: Arc<App>, tenant: TenantId, body: StreamBody, base: Metered) -> StreamBody {

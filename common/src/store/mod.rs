@@ -159,14 +159,19 @@ pub trait InvoiceStore: Send + Sync {
         self.allocate_invoices(year, seq, &[Allocation { invoice: invoice.clone(), billing: billing.clone(), billing_version }]).await
     }
     async fn get_invoice(&self, tenant: &TenantId, number: &InvoiceNumber) -> Result<Option<Invoice>, StoreError>;
-    /// In one transaction: replace both, each only at its expected version.
+    /// In one transaction: replace each invoice and its billing record, each only at its expected
+    /// version. `VersionMismatch` when any moved: nothing was written. At most `MAX_ALLOCATIONS`.
+    async fn update_invoices_and_billings(&self, batch: &[Replacement]) -> Result<(), StoreError>;
+    /// `update_invoices_and_billings` for one.
     async fn update_invoice_and_billing(
         &self,
         invoice: &Invoice,
         invoice_version: u64,
         billing: &BillingRecord,
         billing_version: u64,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        self.update_invoices_and_billings(&[Replacement { invoice: invoice.clone(), invoice_version, billing: billing.clone(), billing_version }]).await
+    }
     /// A tenant's invoices in number order that match `filter`. Cursors are bound to the tenant
     /// and the filter.
     async fn list_invoices(&self, tenant: &TenantId, filter: &InvoiceFilter, page: &PageRequest) -> Result<Page<Invoice>, StoreError>;
@@ -176,6 +181,13 @@ pub trait InvoiceStore: Send + Sync {
 pub trait MeteringStore: Send + Sync {
     /// Adds `delta` to the tenant's counters for `day`; concurrent additions all count.
     async fn add_metered(&self, tenant: &TenantId, day: chrono::NaiveDate, delta: &Metered) -> Result<(), StoreError>;
+    /// `add_metered` for several tenants (in one write where the adapter can).
+    async fn add_metered_many(&self, day: chrono::NaiveDate, deltas: &[(TenantId, Metered)]) -> Result<(), StoreError> {
+        for (tenant, delta) in deltas {
+            self.add_metered(tenant, day, delta).await?;
+        }
+        Ok(())
+    }
     /// The tenant's counters for the days in `from..=to` that have any, in date order.
     async fn metered(&self, tenant: &TenantId, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Vec<(chrono::NaiveDate, Metered)>, StoreError>;
 }
@@ -219,6 +231,16 @@ pub const MAX_TRANSACTION_ITEMS: usize = 100;
 #[derive(Debug, Clone)]
 pub struct Allocation {
     pub invoice: Invoice,
+    pub billing: BillingRecord,
+    pub billing_version: u64,
+}
+
+/// An invoice and its billing record replaced together (issued, paid, void), each where the stored
+/// one is at the version given.
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    pub invoice: Invoice,
+    pub invoice_version: u64,
     pub billing: BillingRecord,
     pub billing_version: u64,
 }

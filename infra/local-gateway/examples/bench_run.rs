@@ -90,8 +90,21 @@ async fn seeded(dir: &std::path::Path, count: usize) -> Result<(Arc<EmbeddedStor
     Ok((store, app))
 }
 
+/// The disk's latency for one small synced write, in ms: each invoice costs a few of them, so
+/// results from days when the disk is slower are comparable only with this next to them.
+fn fsync_ms(dir: &std::path::Path) -> Result<f64, String> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(dir.join("fsync-probe")).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    for _ in 0..200 {
+        f.write_all(&[7; 4096]).map_err(|e| e.to_string())?;
+        f.sync_data().map_err(|e| e.to_string())?;
+    }
+    Ok(started.elapsed().as_secs_f64() * 1000.0 / 200.0)
+}
+
 /// Records a worker issues at once (the local runner's batch).
-const BATCH: usize = 10;
+const BATCH: usize = 25;
 
 /// Generates and issues every record of a fresh store with `workers` tasks: one record at a time,
 /// or `BATCH` at a time through `issue_batch::issue_many`.
@@ -178,7 +191,7 @@ async fn main() -> Result<(), String> {
     let batched_time = direct(count, workers, period, true).await?;
 
     let per_sec = |d: Duration| count as f64 / d.as_secs_f64();
-    println!("invoices: {count}, workers: {workers}");
+    println!("invoices: {count}, workers: {workers}, disk: {:.3} ms per synced 4 KiB write", fsync_ms(dir.path())?);
     println!("run (generate + issue through the queue): {:.2} s, {:.0} invoices/s", run_time.as_secs_f64(), per_sec(run_time));
     println!("direct, one record at a time (no run):   {:.2} s, {:.0} invoices/s", direct_time.as_secs_f64(), per_sec(direct_time));
     println!("direct, batches of {BATCH} (no run):          {:.2} s, {:.0} invoices/s", batched_time.as_secs_f64(), per_sec(batched_time));

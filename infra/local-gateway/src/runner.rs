@@ -12,8 +12,8 @@ use common::store::embedded::EmbeddedStore;
 
 /// How long a received message stays hidden: longer than any render.
 pub const VISIBILITY: Duration = Duration::from_secs(30);
-/// How many messages one worker takes at a time.
-const BATCH: usize = 10;
+/// How many messages one worker takes at a time (as the template's event source batch).
+const BATCH: usize = 25;
 
 /// Handles up to one batch of visible messages; how many there were.
 pub async fn work_once(app: &App, store: &EmbeddedStore, visibility: Duration) -> Result<usize, String> {

@@ -10,8 +10,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use super::dynamo::Cond;
 use super::items::{self, Item};
 use super::{AwsStore, sdk_unavailable};
-use crate::domain::{BillingRecord, Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
-use crate::store::{Allocation, InvoiceStore, MAX_TRANSACTION_ITEMS, Page, PageRequest, StoreError};
+use crate::domain::{Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
+use crate::store::{Allocation, InvoiceStore, MAX_TRANSACTION_ITEMS, Page, PageRequest, Replacement, StoreError};
 
 const ISSUER_PK: &str = "ISSUER";
 const SETTINGS_SK: &str = "SETTINGS";
@@ -105,17 +105,18 @@ impl InvoiceStore for AwsStore {
         self.get(items::tenant_pk(tenant), &invoice_sk(number)).await
     }
 
-    async fn update_invoice_and_billing(
-        &self,
-        invoice: &Invoice,
-        invoice_version: u64,
-        billing: &BillingRecord,
-        billing_version: u64,
-    ) -> Result<(), StoreError> {
-        let invoice_item = items::to_item(items::tenant_pk(&invoice.tenant_id), invoice_sk(&invoice.invoice_number), invoice)?;
-        let billing_item = items::to_item(items::tenant_pk(&billing.tenant_id), items::billing_sk(&billing.billing_id), billing)?;
-        self.transact(vec![put(&self.table, invoice_item, Cond::Version(invoice_version))?, put(&self.table, billing_item, Cond::Version(billing_version))?])
-            .await
+    async fn update_invoices_and_billings(&self, batch: &[Replacement]) -> Result<(), StoreError> {
+        let mut writes = Vec::with_capacity(batch.len() * 2);
+        for r in batch {
+            let invoice_item = items::to_item(items::tenant_pk(&r.invoice.tenant_id), invoice_sk(&r.invoice.invoice_number), &r.invoice)?;
+            let billing_item = items::to_item(items::tenant_pk(&r.billing.tenant_id), items::billing_sk(&r.billing.billing_id), &r.billing)?;
+            writes.push(put(&self.table, invoice_item, Cond::Version(r.invoice_version))?);
+            writes.push(put(&self.table, billing_item, Cond::Version(r.billing_version))?);
+        }
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.transact(writes).await
     }
 
     async fn list_invoices(&self, tenant: &TenantId, filter: &InvoiceFilter, page: &PageRequest) -> Result<Page<Invoice>, StoreError> {

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::tables::{Cond, Span, check};
 use super::{BILLINGS, EmbeddedStore, INVOICES, SETTINGS, decode, encode, unavailable};
-use crate::domain::{BillingRecord, Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
-use crate::store::{Allocation, InvoiceStore, Page, PageRequest, StoreError};
+use crate::domain::{Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
+use crate::store::{Allocation, InvoiceStore, Page, PageRequest, Replacement, StoreError};
 
 const ISSUER: &str = "issuer";
 
@@ -81,26 +81,27 @@ impl InvoiceStore for EmbeddedStore {
         self.get_item(INVOICES, tenant.as_str(), number.as_str())
     }
 
-    async fn update_invoice_and_billing(
-        &self,
-        invoice: &Invoice,
-        invoice_version: u64,
-        billing: &BillingRecord,
-        billing_version: u64,
-    ) -> Result<(), StoreError> {
-        let (inv, bill) = (encode(invoice)?, encode(billing)?);
-        let (tenant, number, billing_id) = (invoice.tenant_id.to_string(), invoice.invoice_number.to_string(), billing.billing_id.to_string());
+    async fn update_invoices_and_billings(&self, batch: &[Replacement]) -> Result<(), StoreError> {
+        let rows = batch
+            .iter()
+            .map(|r| {
+                let keys = (r.invoice.tenant_id.to_string(), r.invoice.invoice_number.to_string(), r.billing.billing_id.to_string());
+                Ok((keys, encode(&r.invoice)?, r.invoice_version, encode(&r.billing)?, r.billing_version))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
             {
                 let mut invoices = txn.open_table(INVOICES).map_err(unavailable)?;
-                let existing = invoices.get((tenant.as_str(), number.as_str())).map_err(unavailable)?.map(|g| g.value().to_vec());
-                check(Cond::Version(invoice_version), existing.as_deref())?;
                 let mut billings = txn.open_table(BILLINGS).map_err(unavailable)?;
-                let existing = billings.get((tenant.as_str(), billing_id.as_str())).map_err(unavailable)?.map(|g| g.value().to_vec());
-                check(Cond::Version(billing_version), existing.as_deref())?;
-                invoices.insert((tenant.as_str(), number.as_str()), inv.as_slice()).map_err(unavailable)?;
-                billings.insert((tenant.as_str(), billing_id.as_str()), bill.as_slice()).map_err(unavailable)?;
+                for ((tenant, number, billing_id), inv, invoice_version, bill, billing_version) in &rows {
+                    let existing = invoices.get((tenant.as_str(), number.as_str())).map_err(unavailable)?.map(|g| g.value().to_vec());
+                    check(Cond::Version(*invoice_version), existing.as_deref())?;
+                    let existing = billings.get((tenant.as_str(), billing_id.as_str())).map_err(unavailable)?.map(|g| g.value().to_vec());
+                    check(Cond::Version(*billing_version), existing.as_deref())?;
+                    invoices.insert((tenant.as_str(), number.as_str()), inv.as_slice()).map_err(unavailable)?;
+                    billings.insert((tenant.as_str(), billing_id.as_str()), bill.as_slice()).map_err(unavailable)?;
+                }
             }
             txn.commit().map_err(unavailable)
         })

@@ -16,17 +16,23 @@ fn day_key(d: NaiveDate) -> String {
 #[async_trait]
 impl MeteringStore for EmbeddedStore {
     async fn add_metered(&self, tenant: &TenantId, day: NaiveDate, delta: &Metered) -> Result<(), StoreError> {
-        let (tenant, day, delta) = (tenant.to_string(), day_key(day), *delta);
+        self.add_metered_many(day, &[(tenant.clone(), *delta)]).await
+    }
+
+    async fn add_metered_many(&self, day: NaiveDate, deltas: &[(TenantId, Metered)]) -> Result<(), StoreError> {
+        let (day, deltas) = (day_key(day), deltas.iter().map(|(t, d)| (t.to_string(), *d)).collect::<Vec<_>>());
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
             {
                 let mut t = txn.open_table(METERING).map_err(unavailable)?;
-                let mut total: Metered = match t.get((tenant.as_str(), day.as_str())).map_err(unavailable)? {
-                    Some(v) => decode(v.value())?,
-                    None => Metered::default(),
-                };
-                total += delta;
-                t.insert((tenant.as_str(), day.as_str()), encode(&total)?.as_slice()).map_err(unavailable)?;
+                for (tenant, delta) in &deltas {
+                    let mut total: Metered = match t.get((tenant.as_str(), day.as_str())).map_err(unavailable)? {
+                        Some(v) => decode(v.value())?,
+                        None => Metered::default(),
+                    };
+                    total += *delta;
+                    t.insert((tenant.as_str(), day.as_str()), encode(&total)?.as_slice()).map_err(unavailable)?;
+                }
             }
             txn.commit().map_err(unavailable)
         })
