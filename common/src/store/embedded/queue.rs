@@ -30,7 +30,7 @@ pub struct Delivery {
 }
 
 impl EmbeddedStore {
-    /// Up to `max` visible messages, oldest first, each hidden for `visibility`.
+    /// Up to `max` visible messages, plans first, then oldest first, each hidden for `visibility`.
     pub async fn receive_runs(&self, max: usize, visibility: Duration) -> Result<Vec<Delivery>, StoreError> {
         let now = self.clock.now().timestamp_millis();
         let hide = i64::try_from(visibility.as_millis()).unwrap_or(i64::MAX);
@@ -124,7 +124,10 @@ impl RunQueue for EmbeddedStore {
             .iter()
             .enumerate()
             .map(|(i, m)| {
-                let key = format!("{stamp:020}-{}-{i:06}", crate::clock::IdGenerator::token(&crate::clock::RandomIds, 8));
+                // Plans first: a worker that takes the next slice's plan while the others issue
+                // this slice keeps every worker busy (SQS keeps no order; this queue may).
+                let class = if matches!(m, RunMessage::Plan { .. }) { 0 } else { 1 };
+                let key = format!("{class}-{stamp:020}-{}-{i:06}", crate::clock::IdGenerator::token(&crate::clock::RandomIds, 8));
                 Ok((key, encode(&Queued { message: m.clone(), visible_at: 0, receives: 0 })?))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
