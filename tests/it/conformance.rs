@@ -6,7 +6,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::domain::{BillingFilter, BillingPeriod, BillingStatus, ContractFilter, ContractId, ContractStatus, Metered};
 use common::store::{
-    ApiKeyId, ApiKeyRecord, Begin, ByteRange, IdempotencyKey, IdempotencyScope, ObjectKey, Owner, PageRequest, Principal, PrincipalArn, StoreError, StoredResponse,
+    ApiKeyId, ApiKeyRecord, Begin, ByteRange, IdempotencyKey, IdempotencyScope, ObjectKey, Owner, PageRequest, Principal, PrincipalArn, StoreError,
+    StoredResponse,
 };
 use futures_util::TryStreamExt;
 use seikyu_tests::fixtures::{StoreFixture, billing, contract, tenant, tenant_id};

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use bytes::Bytes;
 use common::domain::{Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
-use common::store::{Allocation, ByteRange, Replacement, InvoiceStore, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, Page, PageRequest, StoreError};
+use common::store::{Allocation, ByteRange, InvoiceStore, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, Page, PageRequest, Replacement, StoreError};
 
 /// Fails the next `n` object writes.
 pub struct FailingPuts {

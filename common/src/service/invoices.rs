@@ -160,7 +160,9 @@ pub(super) async fn store_pdf(app: &App, invoice: &Invoice) -> Result<PdfInfo, A
     match app.stores.objects.create_object(&key, bytes::Bytes::from(pdf), "application/pdf").await {
         Ok(_) => Ok(info),
         // An earlier attempt stored it: the invoice records exactly what is stored, which never changes.
-        Err(StoreError::AlreadyExists) => Ok(stored_pdf(app, &key).await?.ok_or_else(|| ApiError::Unavailable(format!("{key} exists but cannot be read yet")))?.0),
+        Err(StoreError::AlreadyExists) => {
+            Ok(stored_pdf(app, &key).await?.ok_or_else(|| ApiError::Unavailable(format!("{key} exists but cannot be read yet")))?.0)
+        }
         Err(e) => Err(e.into()),
     }
 }

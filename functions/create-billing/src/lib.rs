@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use common::domain::TenantId;
 use common::http::idempotency;
-use common::store::IdempotencyScope;
 use common::runtime::{self, BoxFuture};
 use common::service::billings::{self, BillingView, NewBilling};
+use common::store::IdempotencyScope;
 use common::{ApiError, App, caller};
 use lambda_http::{Body, Request, Response};
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use common::http::idempotency;
 use common::runtime::{self, BoxFuture};
-use common::store::IdempotencyScope;
 use common::service::runs::{self, RunInput, Started};
+use common::store::IdempotencyScope;
 use common::{ApiError, App, caller};
 use http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};

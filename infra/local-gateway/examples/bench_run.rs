@@ -17,9 +17,9 @@ use common::domain::{
     BillingContact, BillingCycle, BillingPeriod, Contract, ContractId, ContractStatus, ContractTerms, CustomerProfile, Email, PlanTier, PostalCode, RunState,
     Tenant, TenantStatus, Yen,
 };
-use common::service::{generation, issue_batch};
 use common::service::invoices::{self, IssuerInput};
 use common::service::runs::{self, RunInput, Started};
+use common::service::{generation, issue_batch};
 use common::store::embedded::{EmbeddedOptions, EmbeddedStore};
 use common::store::{Owner, PrincipalArn};
 
