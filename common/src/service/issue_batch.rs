@@ -78,12 +78,12 @@ pub async fn issue_many(app: &App, caller: &Caller, records: &[(TenantId, Billin
 /// Writes the batch's issued invoices and records in one transaction and meters them; those of a
 /// batch that could not be written are left to the one-at-a-time path (`None` in `out`).
 async fn mark_issued(app: &App, batch: Vec<(usize, Replacement)>, out: &mut [Option<Issued>]) {
-    let replacements: Vec<Replacement> = batch.iter().map(|(_, r)| r.clone()).collect();
+    let (at, replacements): (Vec<usize>, Vec<Replacement>) = batch.into_iter().unzip();
     match app.stores.invoices.update_invoices_and_billings(&replacements).await {
         Ok(()) => {
             let metered: Vec<(TenantId, crate::domain::Metered)> = replacements.iter().map(|r| (r.invoice.tenant_id.clone(), RENDERED)).collect();
             super::usage::record_many(app, &metered).await;
-            for (i, r) in batch {
+            for (i, r) in at.into_iter().zip(replacements) {
                 tracing::info!(invoice_number = %r.invoice.invoice_number, size = r.invoice.pdf().map_or(0, |p| p.size), "invoice issued");
                 if let Some(slot) = out.get_mut(i) {
                     *slot = Some(Ok((r.invoice, true)));
@@ -128,9 +128,9 @@ async fn allocate(app: &App, issuer: &IssuerSettings, year: i32, drafts: &[Draft
         let Ok((invoice, bound)) = lifecycle::bind(billing, frozen, now) else { continue };
         batch.push((*i, Allocation { invoice, billing: bound, billing_version: billing.version }));
     }
-    let allocations: Vec<Allocation> = batch.iter().map(|(_, a)| a.clone()).collect();
+    let (at, allocations): (Vec<usize>, Vec<Allocation>) = batch.into_iter().unzip();
     match app.stores.invoices.allocate_invoices(year, first, &allocations).await {
-        Ok(()) => Ok(batch),
+        Ok(()) => Ok(at.into_iter().zip(allocations).collect()),
         Err(StoreError::VersionMismatch) => Ok(Vec::new()),
         Err(e) => Err(e.into()),
     }
