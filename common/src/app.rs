@@ -17,6 +17,8 @@ pub struct App {
     pub renderer: Option<crate::service::invoices::SharedRenderer>,
     /// Manages tenants' API keys on usage plans; only the tenant and usage routes need it.
     pub keys: Option<Arc<dyn crate::apikeys::ApiKeys>>,
+    /// Mints access keys for registered users: the local gateway only (IAM itself on AWS).
+    pub iam: Option<Arc<dyn crate::iam::AccessKeyIssuer>>,
 }
 
 /// Which storage a process uses, from its environment.
@@ -77,6 +79,6 @@ impl App {
                 EmbeddedStore::open(data_dir, options, clock.clone()).map_err(|e| e.to_string())?.stores()
             }
         };
-        Ok(Self { stores, clock, ids, renderer: None, keys: None })
+        Ok(Self { stores, clock, ids, renderer: None, keys: None, iam: None })
     }
 }

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod iam;
 pub mod metrics;
 pub mod runtime;
 pub mod service;

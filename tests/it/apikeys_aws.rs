@@ -121,6 +121,7 @@ async fn a_tenant_s_key_lives_and_dies_with_the_tenant_on_aws() {
         ids: Arc::new(common::clock::RandomIds),
         renderer: None,
         keys: Some(keys.clone()),
+        iam: None,
     };
     let op = Caller { principal: PrincipalArn::parse("arn:aws:iam::123456789012:role/Ops").unwrap(), owner: Owner::Operator, api_key_id: None };
     let input: tenants::NewTenant = serde_json::from_value(serde_json::json!({

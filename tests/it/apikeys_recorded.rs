@@ -294,6 +294,7 @@ async fn a_usage_report_adds_up_getusage_across_the_plans_a_key_was_on() {
         ids: Arc::new(common::clock::SequentialIds::default()),
         renderer: None,
         keys: Some(Arc::new(ApiGatewayKeys::new(s.keys.client().clone(), s.keys.plans().clone(), "seikyu"))),
+        iam: None,
     };
     let op = common::caller::Caller {
         principal: common::store::PrincipalArn::parse(seikyu_tests::fixtures::who::OPERATOR_ARN).unwrap(),

@@ -161,11 +161,11 @@ pub async fn cursor_from_another_tenant_or_edited_is_refused(f: StoreFixture) {
 pub async fn principals_and_api_keys_round_trip(f: StoreFixture) {
     let s = &f.stores;
     let arn = PrincipalArn::parse("arn:aws:sts::123456789012:assumed-role/RedmineTenantA/any-session").unwrap();
-    let p = Principal { arn: arn.clone(), owner: Owner::Tenant { tenant_id: tenant_id(1) } };
+    let p = Principal { arn: arn.clone(), owner: Owner::Tenant { tenant_id: tenant_id(1) }, registered_at: None };
     s.principals.put_principal(&p).await.unwrap();
     let by_role = PrincipalArn::parse("arn:aws:iam::123456789012:role/RedmineTenantA").unwrap();
     assert_eq!(s.principals.get_principal(&by_role).await.unwrap(), Some(p));
-    let op = Principal { arn: arn.clone(), owner: Owner::Operator };
+    let op = Principal { arn: arn.clone(), owner: Owner::Operator, registered_at: None };
     s.principals.put_principal(&op).await.unwrap();
     assert_eq!(s.principals.get_principal(&arn).await.unwrap(), Some(op));
     s.principals.delete_principal(&arn).await.unwrap();

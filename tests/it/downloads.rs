@@ -250,6 +250,7 @@ async fn redirect_to_a_presigned_s3_url() {
         ids: Arc::new(common::clock::SequentialIds::default()),
         renderer: Some(Arc::new(seikyu_tests::fixtures::FakePdf)),
         keys: None,
+        iam: None,
     });
     let content = bytes_of(2 * 1024 * 1024 + 17);
     invoice_with_pdf(&app, "S3-2025-000001", content.clone()).await;

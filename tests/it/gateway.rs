@@ -247,7 +247,7 @@ async fn session_tokens_for_assumed_roles() {
         .app()
         .stores
         .principals
-        .put_principal(&Principal { arn: PrincipalArn::parse(arn).unwrap(), owner: Owner::Tenant { tenant_id: a.clone() } })
+        .put_principal(&Principal { arn: PrincipalArn::parse(arn).unwrap(), owner: Owner::Tenant { tenant_id: a.clone() }, registered_at: None })
         .await
         .unwrap();
     let mut file = w.gw.gateway.credentials().snapshot();

@@ -28,8 +28,14 @@ fn day(s: &str) -> NaiveDate {
 /// Tenant 1 with contracts of every kind, tenant 2 with a hand-written April record, tenant 3
 /// with nothing active.
 async fn ready(stores: Stores) -> App {
-    let app =
-        App { stores, clock: Arc::new(common::clock::SystemClock), ids: Arc::new(SequentialIds::default()), renderer: Some(Arc::new(FakePdf)), keys: None };
+    let app = App {
+        stores,
+        clock: Arc::new(common::clock::SystemClock),
+        ids: Arc::new(SequentialIds::default()),
+        renderer: Some(Arc::new(FakePdf)),
+        keys: None,
+        iam: None,
+    };
     app.stores.invoices.put_issuer(&issuer(), None).await.unwrap();
     for n in 1..=3 {
         app.stores.tenants.create_tenant(&tenant(&tenant_id(n), "T")).await.unwrap();

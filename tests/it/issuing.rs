@@ -21,7 +21,14 @@ fn operator() -> Caller {
 }
 
 fn app_over(stores: Stores) -> App {
-    App { stores, clock: Arc::new(common::clock::SystemClock), ids: Arc::new(SequentialIds::default()), renderer: Some(Arc::new(FakePdf)), keys: None }
+    App {
+        stores,
+        clock: Arc::new(common::clock::SystemClock),
+        ids: Arc::new(SequentialIds::default()),
+        renderer: Some(Arc::new(FakePdf)),
+        keys: None,
+        iam: None,
+    }
 }
 
 /// An app with the issuer set and tenant A holding `n` draft billing records (issue date in 2025).

@@ -325,6 +325,24 @@ async fn every_route_succeeds_and_refuses_over_http() {
     x.call(&op, "POST", &format!("/v1/invoice-runs/{run}/cancel"), &[], b"", 200).await;
     x.call(&op, "POST", "/v1/invoice-runs/not-a-run/cancel", &[], b"", 400).await;
 
+    // Principals: the operator registers one for tenant B (the gateway mints its key), it asks
+    // who it is, the operator reads the policy to attach on AWS, and removes it: refused from then on.
+    x.json_call(&op, "POST", "/v1/principals", &[], br#"{"arn":"arn:aws:iam::000000000000:user/x","role":"tenant"}"#, 400).await;
+    let body = serde_json::json!({"arn": "arn:aws:iam::000000000000:user/redmine-b-staging", "role": "tenant", "tenantId": b, "accessKey": true});
+    let reg = json(&x.json_call(&op, "POST", "/v1/principals", &[], body.to_string().as_bytes(), 201).await);
+    let newcomer = gw.client(&str_of(&reg["accessKey"], "accessKeyId"), &str_of(&reg["accessKey"], "secretAccessKey"), &gw.demo.tenants[1].api_key);
+    let me = json(&x.call(&newcomer, "GET", "/v1/me", &[], b"", 200).await);
+    assert_eq!(str_of(&me, "tenantId"), b);
+    x.call(&op, "GET", &format!("/v1/principals?tenantId={b}"), &[], b"", 200).await;
+    x.call(&op, "GET", "/v1/principals?role=auditor", &[], b"", 400).await;
+    let policy = json(&x.call(&op, "GET", &format!("/v1/tenants/{b}/iam-policy"), &[], b"", 200).await);
+    assert_eq!(policy["Statement"][0]["Action"], "execute-api:Invoke");
+    x.call(&op, "GET", "/v1/tenants/tn_0000000000000000/iam-policy", &[], b"", 404).await;
+    let pid = str_of(&reg, "principalId");
+    x.call(&op, "DELETE", &format!("/v1/principals/{pid}"), &[], b"", 204).await;
+    x.call(&op, "DELETE", &format!("/v1/principals/{pid}"), &[], b"", 404).await;
+    x.call(&newcomer, "GET", "/v1/me", &[], b"", 403).await;
+
     // Every route of the table, both ways.
     let all: BTreeSet<&str> = ROUTES.iter().map(|r| r.function).collect();
     assert_eq!(x.succeeded, all, "routes never answered with success: {:?}", all.difference(&x.succeeded).collect::<Vec<_>>());

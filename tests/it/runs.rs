@@ -43,7 +43,7 @@ fn open(dir: &std::path::Path) -> Arc<EmbeddedStore> {
 }
 
 fn app_over(store: &Arc<EmbeddedStore>, renderer: Arc<dyn InvoiceRenderer>) -> App {
-    App { stores: store.stores(), clock: Arc::new(SystemClock), ids: Arc::new(SequentialIds::default()), renderer: Some(renderer), keys: None }
+    App { stores: store.stores(), clock: Arc::new(SystemClock), ids: Arc::new(SequentialIds::default()), renderer: Some(renderer), keys: None, iam: None }
 }
 
 /// Three tenants with `per` drafts each for 2025-10 (one named ALWAYS, one ONCE, when asked).

@@ -27,6 +27,7 @@ async fn a_run_over_sqs_issues_every_draft_once() {
         ids: Arc::new(SequentialIds::default()),
         renderer: Some(Arc::new(FakePdf)),
         keys: None,
+        iam: None,
     };
     app.stores.invoices.put_issuer(&issuer(), None).await.unwrap();
     for t in 1..=2u8 {

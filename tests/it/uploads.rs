@@ -42,6 +42,7 @@ pub async fn upload_check_and_issue(f: StoreFixture) {
         ids: Arc::new(common::clock::SequentialIds::default()),
         renderer: Some(Arc::new(FakePdf)),
         keys: None,
+        iam: None,
     };
     app.stores.invoices.put_issuer(&seikyu_tests::fixtures::issuer(), None).await.unwrap();
     app.stores.tenants.create_tenant(&tenant(&tenant_id(1), "A")).await.unwrap();

@@ -197,7 +197,7 @@ pub async fn seeded_dynamodb_app() -> Seeded {
 
 /// Seeds `store` and builds the app over it; `clock` is the one the store was opened with.
 pub async fn seeded_app_over(store: StoreFixture, clock: Arc<ManualClock>) -> Seeded {
-    let credentials = Arc::new(Credentials::in_memory(CredentialFile { access_keys: Vec::new(), api_keys: seeded_api_keys() }));
+    let credentials = Arc::new(Credentials::in_memory(CredentialFile { access_keys: Vec::new(), api_keys: seeded_api_keys(), policies: Vec::new() }));
     let limiter = Arc::new(Limiter::open(None).expect("limiter"));
     let keys = Arc::new(GatewayKeys::new(credentials.clone(), limiter.clone()));
     let app = Arc::new(App {
@@ -206,6 +206,7 @@ pub async fn seeded_app_over(store: StoreFixture, clock: Arc<ManualClock>) -> Se
         ids: Arc::new(SequentialIds::default()),
         renderer: Some(Arc::new(FakePdf)),
         keys: Some(keys),
+        iam: None,
     });
     seed(&app.stores).await;
     Seeded { app, clock, credentials, limiter, _store: store }
@@ -213,7 +214,7 @@ pub async fn seeded_app_over(store: StoreFixture, clock: Arc<ManualClock>) -> Se
 
 pub async fn seed(stores: &Stores) {
     let (a, b) = (tenant_id(1), tenant_id(2));
-    let principal = |arn: &str, owner: Owner| Principal { arn: PrincipalArn::parse(arn).expect("arn"), owner };
+    let principal = |arn: &str, owner: Owner| Principal { arn: PrincipalArn::parse(arn).expect("arn"), owner, registered_at: None };
     let key = |id: &str, owner: Owner| ApiKeyRecord { api_key_id: ApiKeyId::parse(id).expect("key id"), owner, enabled: true };
     let ta = Owner::Tenant { tenant_id: a.clone() };
     let tb = Owner::Tenant { tenant_id: b.clone() };

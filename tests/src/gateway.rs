@@ -100,7 +100,8 @@ impl GatewayFixture {
         self.client(&t.access_key_id, &t.secret_access_key, &t.api_key)
     }
 
-    fn client(&self, access_key_id: &str, secret: &str, api_key: &str) -> Client {
+    /// A caller with the given access key and API key.
+    pub fn client(&self, access_key_id: &str, secret: &str, api_key: &str) -> Client {
         Client {
             endpoint: self.endpoint.clone(),
             signer: Signer::new(access_key_id, secret, self.clock.now()),

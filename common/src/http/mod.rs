@@ -28,6 +28,24 @@ pub fn request_id(req: &Request) -> String {
     }
 }
 
+/// The API this request came through, as IAM policies name it: account, API id and stage from
+/// the request context, the Region from the Lambda environment (`AWS_REGION`; `*` where unset,
+/// which an identity policy accepts), the partition from the caller's principal.
+pub fn api_arn(req: &Request, partition: &str) -> crate::iam::ApiArn {
+    let (account, api_id, stage) = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => (ctx.account_id.clone(), ctx.apiid.clone(), ctx.stage.clone()),
+        _ => (None, None, None),
+    };
+    let or_any = |v: Option<String>| v.filter(|s| !s.is_empty()).unwrap_or_else(|| "*".into());
+    crate::iam::ApiArn {
+        partition: partition.to_owned(),
+        region: or_any(std::env::var("AWS_REGION").ok()),
+        account: or_any(account),
+        api_id: or_any(api_id),
+        stage: or_any(stage),
+    }
+}
+
 /// A path parameter parsed into its domain type; errors name `path.<name>`.
 pub fn path_param<T>(req: &Request, name: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<T, ApiError> {
     let params = req.path_parameters_ref();

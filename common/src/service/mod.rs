@@ -7,6 +7,7 @@ pub mod generation;
 pub mod invoices;
 pub mod issue_batch;
 pub mod issuer;
+pub mod principals;
 pub mod runs;
 pub mod tenant_keys;
 pub mod tenants;

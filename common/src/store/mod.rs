@@ -19,7 +19,7 @@ use bytes::Bytes;
 pub use cursor::CursorCodec;
 pub use idempotency::{Begin, IdempotencyKey, IdempotencyRecord, IdempotencyScope, IdempotencyState, LEASE, RETENTION, StoredResponse};
 pub use object::{ByteRange, ByteStream, ObjectBody, ObjectKey, ObjectMeta};
-pub use principal::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
+pub use principal::{ApiKeyId, ApiKeyRecord, MAX_PRINCIPALS_PER_OWNER, Owner, Principal, PrincipalArn, PrincipalId};
 pub use queue::{RunMessage, RunQueue};
 pub use verified::Verified;
 
@@ -100,6 +100,11 @@ pub trait TenantStore: Send + Sync {
 pub trait PrincipalStore: Send + Sync {
     /// Creates or replaces the mapping of an IAM principal to its role and tenant.
     async fn put_principal(&self, principal: &Principal) -> Result<(), StoreError>;
+    /// Creates the mapping; `AlreadyExists` when the principal is registered (to anyone).
+    async fn register_principal(&self, principal: &Principal) -> Result<(), StoreError>;
+    /// The owner's principals in ARN order (at most `MAX_PRINCIPALS_PER_OWNER` by registration;
+    /// on DynamoDB from an index, so one registered a moment ago may be missing).
+    async fn list_principals(&self, owner: &Owner) -> Result<Vec<Principal>, StoreError>;
     async fn get_principal(&self, arn: &PrincipalArn) -> Result<Option<Principal>, StoreError>;
     async fn delete_principal(&self, arn: &PrincipalArn) -> Result<(), StoreError>;
     async fn put_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;

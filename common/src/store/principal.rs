@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::ApiKeyId;
@@ -51,6 +54,59 @@ impl PrincipalArn {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The account the principal lives in.
+    pub fn account(&self) -> &str {
+        self.0.split(':').nth(4).unwrap_or_default()
+    }
+
+    /// The partition (`aws`, `aws-cn`, `aws-us-gov`).
+    pub fn partition(&self) -> &str {
+        self.0.split(':').nth(1).unwrap_or_default()
+    }
+
+    /// An IAM user (as opposed to a role): only users have access keys of their own.
+    pub fn is_user(&self) -> bool {
+        self.0.split(':').nth(5).is_some_and(|r| r.starts_with("user/"))
+    }
+
+    /// The id that names this principal in URLs.
+    pub fn id(&self) -> PrincipalId {
+        PrincipalId(format!("{}{}", PrincipalId::PREFIX, URL_SAFE_NO_PAD.encode(self.0.as_bytes())))
+    }
+}
+
+/// A principal's name in URLs: `pr_` and the normalised ARN in URL-safe base64, so that it can be
+/// a path segment (an ARN has `/` and `:`) and needs no lookup table to resolve.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(into = "String")]
+pub struct PrincipalId(String);
+
+impl PrincipalId {
+    const PREFIX: &'static str = "pr_";
+
+    /// The principal an id names; only ids of normalised ARNs parse, so one principal has one id.
+    pub fn parse(raw: &str) -> Result<PrincipalArn, String> {
+        let err = || "must be a principal id as listed by GET /v1/principals (pr_…)".to_string();
+        let encoded = raw.strip_prefix(Self::PREFIX).ok_or_else(err)?;
+        let bytes = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| err())?;
+        let text = String::from_utf8(bytes).map_err(|_| err())?;
+        let arn = PrincipalArn::parse(&text).map_err(|_| err())?;
+        if arn.as_str() != text {
+            return Err(err());
+        }
+        Ok(arn)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<PrincipalId> for String {
+    fn from(p: PrincipalId) -> String {
+        p.0
     }
 }
 
@@ -106,7 +162,14 @@ pub struct Principal {
     pub arn: PrincipalArn,
     #[serde(flatten)]
     pub owner: Owner,
+    /// When it was registered through the API (seeded principals have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_at: Option<DateTime<Utc>>,
 }
+
+/// How many principals one owner (a tenant, or the operator) may have: enough for a Redmine per
+/// environment and a few people, few enough that listing them is one read.
+pub const MAX_PRINCIPALS_PER_OWNER: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -152,10 +215,26 @@ mod tests {
     }
 
     #[test]
+    fn ids_round_trip_and_only_for_normalised_arns() {
+        let arn = PrincipalArn::parse("arn:aws:iam::123456789012:user/redmine-a").unwrap();
+        let id = arn.id();
+        assert!(id.as_str().starts_with("pr_") && !id.as_str().contains(['/', ':', '+', '=']), "{id:?}");
+        assert_eq!(PrincipalId::parse(id.as_str()).unwrap(), arn);
+        let raw = |s: &str| format!("pr_{}", URL_SAFE_NO_PAD.encode(s));
+        assert!(PrincipalId::parse(&raw("arn:aws:sts::123456789012:assumed-role/R/s")).is_err(), "not the normalised form");
+        for bad in ["", "pr_", "pr_!!", "xx_YXJu", &raw("not an arn")] {
+            assert!(PrincipalId::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(arn.is_user() && !PrincipalArn::parse("arn:aws:iam::123456789012:role/r").unwrap().is_user());
+        assert_eq!((arn.account(), arn.partition()), ("123456789012", "aws"));
+    }
+
+    #[test]
     fn owner_serialises_flat() {
         let p = Principal {
             arn: PrincipalArn::parse("arn:aws:iam::123456789012:role/a").unwrap(),
             owner: Owner::Tenant { tenant_id: TenantId::parse("tn_0000000000000001").unwrap() },
+            registered_at: None,
         };
         let j = serde_json::to_value(&p).unwrap();
         assert_eq!(j["role"], "tenant");

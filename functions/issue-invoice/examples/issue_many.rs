@@ -24,7 +24,14 @@ async fn main() -> Result<(), String> {
     let options = EmbeddedOptions { cursor_key: vec![7; 32], presign_key: vec![8; 32], public_base_url: "http://127.0.0.1:1".into() };
     let store = EmbeddedStore::open(dir.path(), options, Arc::new(SystemClock)).map_err(|e| e.to_string())?;
     let renderer = issue_invoice::PdfRenderer::from_env()?;
-    let app = Arc::new(App { stores: store.stores(), clock: Arc::new(SystemClock), ids: Arc::new(RandomIds), renderer: Some(Arc::new(renderer)), keys: None });
+    let app = Arc::new(App {
+        stores: store.stores(),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(RandomIds),
+        renderer: Some(Arc::new(renderer)),
+        keys: None,
+        iam: None,
+    });
     let op = Caller { principal: PrincipalArn::parse("arn:aws:iam::000000000000:user/bench")?, owner: Owner::Operator, api_key_id: None };
     let issuer = IssuerInput {
         name: "株式会社セイキュウ".into(),

@@ -46,6 +46,7 @@ fn bench(c: &mut Criterion) {
             session_token: None,
         }],
         api_keys: vec![],
+        policies: vec![],
     }));
     let verifier = Verifier::new("ap-northeast-1", creds);
     let now: DateTime<Utc> = Utc::now();

@@ -39,7 +39,14 @@ async fn seeded(dir: &std::path::Path, count: usize) -> Result<(Arc<EmbeddedStor
     let options = EmbeddedOptions { cursor_key: vec![7; 32], presign_key: vec![8; 32], public_base_url: "http://127.0.0.1:1".into() };
     let store = EmbeddedStore::open(dir, options, Arc::new(SystemClock)).map_err(|e| e.to_string())?;
     let renderer = issue_invoice::PdfRenderer::from_env()?;
-    let app = Arc::new(App { stores: store.stores(), clock: Arc::new(SystemClock), ids: Arc::new(RandomIds), renderer: Some(Arc::new(renderer)), keys: None });
+    let app = Arc::new(App {
+        stores: store.stores(),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(RandomIds),
+        renderer: Some(Arc::new(renderer)),
+        keys: None,
+        iam: None,
+    });
     let issuer = IssuerInput {
         name: "株式会社セイキュウ".into(),
         address: "島根県松江市学園南1丁目2番3号".into(),

@@ -23,6 +23,9 @@ pub enum Refusal {
     TooManyRequests,
     /// The key's quota for the period is used up.
     LimitExceeded,
+    /// The signer's identity policy does not allow `execute-api:Invoke` on this request: the
+    /// user's ARN and the resource (its account masked), as API Gateway names them.
+    AccessDenied { user: String, resource: String },
 }
 
 impl Refusal {
@@ -36,6 +39,11 @@ impl Refusal {
             Refusal::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLargeException", "Request Too Long".into()),
             Refusal::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", "Too Many Requests".into()),
             Refusal::LimitExceeded => (StatusCode::TOO_MANY_REQUESTS, "LimitExceededException", "Limit Exceeded".into()),
+            Refusal::AccessDenied { user, resource } => (
+                StatusCode::FORBIDDEN,
+                "AccessDeniedException",
+                format!("User: {user} is not authorized to perform: execute-api:Invoke on resource: {resource}"),
+            ),
         }
     }
 
@@ -43,9 +51,10 @@ impl Refusal {
         self.parts().0
     }
 
-    /// `{"message":"..."}` as API Gateway writes it.
+    /// `{"message":"..."}` as API Gateway writes it; an IAM refusal says `Message`.
     pub fn body(&self) -> String {
-        serde_json::json!({ "message": self.parts().2 }).to_string()
+        let key = if matches!(self, Refusal::AccessDenied { .. }) { "Message" } else { "message" };
+        serde_json::json!({ key: self.parts().2 }).to_string()
     }
 
     pub fn response(&self, request_id: &str) -> Response<Bytes> {

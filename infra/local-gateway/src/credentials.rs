@@ -39,11 +39,22 @@ fn default_plan() -> PlanTier {
     PlanTier::Standard
 }
 
+/// An IAM user's identity policy (the local gateway's IAM keeps one per user).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserPolicy {
+    pub principal_arn: String,
+    pub document: serde_json::Value,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialFile {
     pub access_keys: Vec<AccessKey>,
     pub api_keys: Vec<ApiKey>,
+    /// Users with a policy may invoke only what it allows; users without one, anything.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<UserPolicy>,
 }
 
 #[derive(Default)]
@@ -106,6 +117,12 @@ impl Credentials {
     pub fn access_key(&self, id: &str) -> Option<AccessKey> {
         let idx = self.index.read().ok()?;
         idx.by_access_key.get(id).map(|&i| idx.file.access_keys[i].clone())
+    }
+
+    /// The identity policy of the user `principal_arn`, when it has one.
+    pub fn policy(&self, principal_arn: &str) -> Option<serde_json::Value> {
+        let idx = self.index.read().ok()?;
+        idx.file.policies.iter().find(|p| p.principal_arn == principal_arn).map(|p| p.document.clone())
     }
 
     pub fn api_key(&self, value: &str) -> Option<ApiKey> {

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use base64::Engine;
 use common::App;
 use common::caller::Caller;
 use common::domain::{ContractId, PlanTier, TenantId, usage_plan};
@@ -15,6 +14,7 @@ use common::store::{ApiKeyId, ApiKeyRecord, Owner, Principal, PrincipalArn};
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::{AccessKey, ApiKey, Credentials};
+use crate::iam::{access_key_id, secret_access_key};
 use crate::keys::{api_key_id, api_key_value};
 
 pub const FILE: &str = "demo-credentials.json";
@@ -56,23 +56,13 @@ pub struct DemoCredentials {
     pub tenants: Vec<TenantCredentials>,
 }
 
-fn access_key_id() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let tail: String = (0..16).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect();
-    format!("AKIA{tail}")
-}
-
-fn secret() -> String {
-    let bytes: [u8; 30] = rand::random();
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// An IAM user for `owner`, with an access key, registered as a principal.
+/// An IAM user for `owner`, with an access key and no identity policy (so the backend's own
+/// checks are what refuses it), registered as a principal.
 async fn principal(app: &App, credentials: &Credentials, user: &str, owner: Owner) -> Result<AccessKey, String> {
     let arn = format!("arn:aws:iam::{ACCOUNT}:user/{user}");
     let principal = PrincipalArn::parse(&arn)?;
-    app.stores.principals.put_principal(&Principal { arn: principal, owner }).await.map_err(|e| e.to_string())?;
-    let access = AccessKey { access_key_id: access_key_id(), secret_access_key: secret(), principal_arn: arn, session_token: None };
+    app.stores.principals.put_principal(&Principal { arn: principal, owner, registered_at: None }).await.map_err(|e| e.to_string())?;
+    let access = AccessKey { access_key_id: access_key_id(), secret_access_key: secret_access_key(), principal_arn: arn, session_token: None };
     credentials.modify(|f| f.access_keys.push(access.clone()))?;
     Ok(access)
 }

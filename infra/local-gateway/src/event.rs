@@ -98,7 +98,7 @@ pub fn build(i: &Incoming<'_>) -> Value {
             "path": format!("/{}{}", i.stage, i.path),
             "protocol": "HTTP/1.1",
             "domainName": i.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost"),
-            "apiId": "local",
+            "apiId": crate::iam::API_ID,
             "identity": {
                 "accountId": account_of(arn),
                 "accessKey": i.access_key.access_key_id,

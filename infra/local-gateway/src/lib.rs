@@ -7,6 +7,7 @@ pub mod answers;
 pub mod credentials;
 pub mod demo;
 mod event;
+pub mod iam;
 pub mod keys;
 pub mod limits;
 mod routes;

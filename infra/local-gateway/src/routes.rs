@@ -19,6 +19,8 @@ pub enum Access {
     Operator,
     /// A tenant for its own data (another tenant's answers 404), and the operator for any.
     TenantOwn,
+    /// Any registered caller, about itself.
+    Anyone,
 }
 
 #[derive(Debug, Clone)]
@@ -42,7 +44,7 @@ const fn stream(function: &'static str, access: Access, method: Method, path: &'
     Route { function, method, path, entry: Entry::Streaming(handler), access }
 }
 
-use Access::{Operator, TenantOwn};
+use Access::{Anyone, Operator, TenantOwn};
 
 #[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
@@ -76,6 +78,11 @@ pub const ROUTES: &[Route] = &[
     route("get-invoice-run", Operator, Method::GET, "/v1/invoice-runs/{runId}", get_invoice_run::handler),
     route("cancel-invoice-run", Operator, Method::POST, "/v1/invoice-runs/{runId}/cancel", cancel_invoice_run::handler),
     stream("run-report", Operator, Method::GET, "/v1/invoice-runs/{runId}/report.csv", run_report::handler),
+    route("get-me", Anyone, Method::GET, "/v1/me", get_me::handler),
+    route("register-principal", Operator, Method::POST, "/v1/principals", register_principal::handler),
+    route("list-principals", Operator, Method::GET, "/v1/principals", list_principals::handler),
+    route("remove-principal", Operator, Method::DELETE, "/v1/principals/{principalId}", remove_principal::handler),
+    route("get-iam-policy", Operator, Method::GET, "/v1/tenants/{tenantId}/iam-policy", get_iam_policy::handler),
 ];
 
 impl Route {

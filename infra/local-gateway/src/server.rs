@@ -39,6 +39,7 @@ pub struct Gateway {
     clock: Arc<dyn Clock>,
     objects: Option<Arc<EmbeddedStore>>,
     stage: String,
+    region: String,
 }
 
 fn full(b: Bytes) -> GatewayBody {
@@ -54,7 +55,16 @@ struct Outcome<'a> {
 impl Gateway {
     pub fn new(app: Arc<App>, credentials: Arc<Credentials>, region: &str, objects: Option<Arc<EmbeddedStore>>, limiter: Arc<Limiter>) -> Self {
         let clock = app.clock.clone();
-        Self { app, limiter, verifier: Verifier::new(region, credentials.clone()), credentials, clock, objects, stage: "local".into() }
+        Self {
+            app,
+            limiter,
+            verifier: Verifier::new(region, credentials.clone()),
+            credentials,
+            clock,
+            objects,
+            stage: crate::iam::STAGE.into(),
+            region: region.to_owned(),
+        }
     }
 
     pub fn limiter(&self) -> &Arc<Limiter> {
@@ -124,6 +134,7 @@ impl Gateway {
         outcome.route = Some(route);
         let signed = Signed { method: parts.method.as_str(), path, query, headers: &parts.headers, body: &body };
         let access_key = self.verifier.verify(&signed, self.clock.now())?;
+        self.authorize(&access_key, parts.method.as_str(), path)?;
         let api_key = self.api_key(&parts.headers)?;
         // After authentication, before the handler, as API Gateway orders them.
         let method = method_throttle(api_key.plan, route.method.as_str(), route.path);
@@ -135,6 +146,19 @@ impl Gateway {
         outcome.tenant = Some(api_key.tenant_id.as_ref().map_or_else(|| "operator".to_owned(), |t| t.to_string()));
         let response = self.invoke(route, &params, &parts, &body, request_id, peer, &access_key, &api_key).await;
         Ok(response)
+    }
+
+    /// IAM's check of `execute-api:Invoke`, for signers whose user has an identity policy.
+    fn authorize(&self, access_key: &AccessKey, method: &str, path: &str) -> Result<(), Refusal> {
+        let Some(policy) = self.credentials.policy(&access_key.principal_arn) else { return Ok(()) };
+        let resource = match common::store::PrincipalArn::parse(&access_key.principal_arn) {
+            Ok(p) => crate::iam::api_arn(&self.region, &p).resource(method, path),
+            Err(_) => String::new(),
+        };
+        if crate::iam::allows(&policy, "execute-api:Invoke", &resource) {
+            return Ok(());
+        }
+        Err(Refusal::AccessDenied { user: access_key.principal_arn.clone(), resource: crate::iam::masked(&resource) })
     }
 
     fn api_key(&self, headers: &http::HeaderMap) -> Result<ApiKey, Refusal> {

@@ -286,6 +286,7 @@ mod tests {
                 session_token: None,
             }],
             api_keys: vec![],
+            policies: vec![],
         }))
     }
 

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::credentials::{CredentialFile, Credentials};
 use crate::demo::{self, DemoCredentials};
+use crate::iam::GatewayIam;
 use crate::keys::GatewayKeys;
 use crate::limits::Limiter;
 use crate::server::Gateway;
@@ -119,7 +120,9 @@ pub async fn start(options: &Options, clock: Arc<dyn Clock>) -> Result<Started, 
     let limiter = Arc::new(if options.throttle { Limiter::open(Some(options.data_dir.join(Limiter::FILE)))? } else { Limiter::unlimited() });
     // Tenants' API keys live in the gateway's own registry, as they live in API Gateway on AWS.
     let keys = Arc::new(GatewayKeys::new(credentials.clone(), limiter.clone()));
-    let app = Arc::new(App { stores, clock: clock.clone(), ids: Arc::new(RandomIds), renderer: Some(Arc::new(renderer)), keys: Some(keys) });
+    // Access keys minted for registered users go to the same registry, as IAM's would.
+    let iam = Arc::new(GatewayIam::new(credentials.clone(), &options.region));
+    let app = Arc::new(App { stores, clock: clock.clone(), ids: Arc::new(RandomIds), renderer: Some(Arc::new(renderer)), keys: Some(keys), iam: Some(iam) });
     let demo = if fresh && options.demo {
         let demo = demo::seed(&app, &credentials, &endpoint, &options.region).await?;
         demo::write(&options.data_dir, &demo)?;

@@ -11,7 +11,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use super::items::{self, API_KEY_SK, CONTRACT_SK_PREFIX, Item, PRINCIPAL_SK, TENANT_SK};
 use super::{AwsStore, batch, sdk_unavailable};
 use crate::domain::{Contract, ContractFilter, ContractId, Tenant, TenantId};
-use crate::store::{ApiKeyId, ApiKeyRecord, ContractStore, Page, PageRequest, Principal, PrincipalArn, PrincipalStore, StoreError, TenantStore};
+use crate::store::{ApiKeyId, ApiKeyRecord, ContractStore, Owner, Page, PageRequest, Principal, PrincipalArn, PrincipalStore, StoreError, TenantStore};
 
 /// The scope tenant-listing cursors are sealed with.
 const TENANTS_SCOPE: &str = "tenants";
@@ -141,6 +141,21 @@ struct ListedTenant<'a> {
     tenant: &'a Tenant,
 }
 
+/// A principal as stored: with the index keys that list its owner's principals.
+#[derive(Serialize)]
+struct IndexedPrincipal<'a> {
+    #[serde(rename = "GSI1PK")]
+    gsi_pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi_sk: &'a str,
+    #[serde(flatten)]
+    principal: &'a Principal,
+}
+
+fn indexed(p: &Principal) -> IndexedPrincipal<'_> {
+    IndexedPrincipal { gsi_pk: items::principals_gsi_pk(&p.owner), gsi_sk: p.arn.as_str(), principal: p }
+}
+
 fn listed(tenant: &Tenant) -> ListedTenant<'_> {
     ListedTenant { gsi_pk: items::TENANTS_GSI_PK, gsi_sk: tenant.tenant_id.as_str(), tenant }
 }
@@ -226,7 +241,36 @@ impl TenantStore for AwsStore {
 #[async_trait]
 impl PrincipalStore for AwsStore {
     async fn put_principal(&self, p: &Principal) -> Result<(), StoreError> {
-        self.put(items::principal_pk(&p.arn), PRINCIPAL_SK.into(), p, Cond::None).await
+        self.put(items::principal_pk(&p.arn), PRINCIPAL_SK.into(), &indexed(p), Cond::None).await
+    }
+
+    async fn register_principal(&self, p: &Principal) -> Result<(), StoreError> {
+        self.put(items::principal_pk(&p.arn), PRINCIPAL_SK.into(), &indexed(p), Cond::Absent).await
+    }
+
+    async fn list_principals(&self, owner: &Owner) -> Result<Vec<Principal>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let resp = self
+                .ddb
+                .query()
+                .table_name(&self.table)
+                .index_name(items::TENANTS_GSI)
+                .key_condition_expression("GSI1PK = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(items::principals_gsi_pk(owner)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_unavailable("Query", e))?;
+            for item in resp.items.unwrap_or_default() {
+                out.push(items::from_item(item)?);
+            }
+            match resp.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok(out),
+            }
+        }
     }
 
     async fn get_principal(&self, arn: &PrincipalArn) -> Result<Option<Principal>, StoreError> {

@@ -36,6 +36,13 @@ pub(crate) fn principal_pk(a: &PrincipalArn) -> String {
     format!("PRINCIPAL#{a}")
 }
 pub(crate) const PRINCIPAL_SK: &str = "PRINCIPAL";
+/// Principals share the tenant index (`GSI1`) under a partition per owner.
+pub(crate) fn principals_gsi_pk(owner: &crate::store::Owner) -> String {
+    match owner.tenant_id() {
+        Some(t) => format!("PRINCIPALS#TENANT#{t}"),
+        None => "PRINCIPALS#OPERATOR".into(),
+    }
+}
 pub(crate) fn api_key_pk(k: &ApiKeyId) -> String {
     format!("APIKEY#{}", k.as_str())
 }

@@ -16,7 +16,9 @@
 //! | metering  | `TENANT#<tenantId>`   | `USAGE#<YYYY-MM-DD>` (numbers added to atomically) |
 //!
 //! Tenant items also carry `GSI1PK = TENANTS` and `GSI1SK = <tenantId>`: the sparse index
-//! `GSI1` lists every tenant, in id order, without a scan.
+//! `GSI1` lists every tenant, in id order, without a scan. Principal items carry
+//! `GSI1PK = PRINCIPALS#TENANT#<tenantId>` (or `PRINCIPALS#OPERATOR`) and `GSI1SK = <arn>`, so the
+//! same index lists an owner's principals.
 //! Every tenant item carries `tenantId`; every versioned item carries `version`, and writes are
 //! guarded by condition expressions on it. Objects live under `tenants/<tenantId>/` in the bucket.
 

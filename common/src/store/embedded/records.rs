@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::tables::{Cond, Span};
 use super::{API_KEYS, BILLINGS, CONTRACTS, EmbeddedStore, IDEMPOTENCY, INVOICES, METERING, PRINCIPALS, TENANTS, decode, encode, unavailable};
 use crate::domain::{Contract, ContractFilter, ContractId, Tenant, TenantId};
-use crate::store::{ApiKeyId, ApiKeyRecord, ContractStore, Page, PageRequest, Principal, PrincipalArn, PrincipalStore, StoreError, TenantStore};
+use crate::store::{ApiKeyId, ApiKeyRecord, ContractStore, Owner, Page, PageRequest, Principal, PrincipalArn, PrincipalStore, StoreError, TenantStore};
 
 /// The scope tenant-listing cursors are sealed with.
 const TENANTS_SCOPE: &str = "tenants";
@@ -77,8 +77,30 @@ impl PrincipalStore for EmbeddedStore {
         self.put_key(PRINCIPALS, p.arn.to_string(), encode(p)?, Cond::None).await
     }
 
+    async fn register_principal(&self, p: &Principal) -> Result<(), StoreError> {
+        self.put_key(PRINCIPALS, p.arn.to_string(), encode(p)?, Cond::Absent).await
+    }
+
     async fn get_principal(&self, arn: &PrincipalArn) -> Result<Option<Principal>, StoreError> {
         self.get_key(PRINCIPALS, arn.as_str())
+    }
+
+    async fn list_principals(&self, owner: &Owner) -> Result<Vec<Principal>, StoreError> {
+        // A scan: the table holds a handful of principals per tenant, and the local store serves
+        // one deployment's worth at most.
+        self.read_db(|db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let t = txn.open_table(PRINCIPALS).map_err(unavailable)?;
+            let mut out = Vec::new();
+            for entry in t.range::<&str>(..).map_err(unavailable)? {
+                let (_, v) = entry.map_err(unavailable)?;
+                let p: Principal = decode(v.value())?;
+                if &p.owner == owner {
+                    out.push(p);
+                }
+            }
+            Ok(out)
+        })
     }
 
     async fn delete_principal(&self, arn: &PrincipalArn) -> Result<(), StoreError> {
