@@ -1,11 +1,13 @@
 //! Everything a handler needs, built once per process (Lambda init, or the local gateway).
 
+#[cfg(feature = "embedded")]
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::clock::{Clock, IdGenerator, RandomIds, SystemClock};
 use crate::store::Stores;
 use crate::store::aws::{AwsSettings, AwsStore};
+#[cfg(feature = "embedded")]
 use crate::store::embedded::{EmbeddedOptions, EmbeddedStore};
 
 #[derive(Clone)]
@@ -25,7 +27,11 @@ pub struct App {
 #[derive(Debug, Clone)]
 pub enum StorageConfig {
     Aws(AwsSettings),
-    Embedded { data_dir: PathBuf },
+    /// Local runs and tests (feature `embedded`; Lambda packages leave it out).
+    #[cfg(feature = "embedded")]
+    Embedded {
+        data_dir: PathBuf,
+    },
 }
 
 fn env(name: &str) -> Result<String, String> {
@@ -56,7 +62,10 @@ impl App {
                 static_credentials: None,
                 run_queue_url: std::env::var("SEIKYU_RUN_QUEUE_URL").ok().filter(|s| !s.is_empty()),
             }),
+            #[cfg(feature = "embedded")]
             "embedded" => StorageConfig::Embedded { data_dir: PathBuf::from(env("SEIKYU_DATA_DIR")?) },
+            #[cfg(not(feature = "embedded"))]
+            "embedded" => return Err("SEIKYU_STORAGE=embedded: this build has no embedded storage (feature `embedded`)".into()),
             other => return Err(format!("SEIKYU_STORAGE must be dynamodb or embedded, not {other}")),
         };
         Self::build(&storage, &cursor_key, Arc::new(SystemClock), Arc::new(RandomIds), None).await
@@ -71,8 +80,11 @@ impl App {
         ids: Arc<dyn IdGenerator>,
         presign: Option<(Vec<u8>, String)>,
     ) -> Result<Self, String> {
+        #[cfg(not(feature = "embedded"))]
+        let _ = presign;
         let stores = match storage {
             StorageConfig::Aws(settings) => AwsStore::connect(settings, cursor_key, clock.clone()).await.map_err(|e| e.to_string())?.stores(),
+            #[cfg(feature = "embedded")]
             StorageConfig::Embedded { data_dir } => {
                 let (presign_key, public_base_url) = presign.unwrap_or_else(|| (cursor_key.to_vec(), "http://127.0.0.1:3000".into()));
                 let options = EmbeddedOptions { cursor_key: cursor_key.to_vec(), presign_key, public_base_url };

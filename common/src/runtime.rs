@@ -38,6 +38,14 @@ where
     F: FnOnce(Arc<App>, Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
+    let conditional = crate::http::revalidation::Conditional::of(&req);
+    let f = move |app, req| async move {
+        let resp = f(app, req).await?;
+        Ok(match conditional {
+            Some(c) => c.apply(resp),
+            None => resp,
+        })
+    };
     dispatch_as(
         route,
         app,
@@ -201,6 +209,7 @@ pub async fn run_lambda_with(handler: Handler, configure: impl FnOnce(&mut App) 
     .await
 }
 
+#[cfg(feature = "apigateway")]
 /// `run_lambda` for the routes that manage tenants' API keys: the API Gateway key client (usage
 /// plan ids from `SEIKYU_USAGE_PLAN_*`) is built at init too.
 pub async fn run_lambda_with_keys(handler: Handler) -> Result<(), lambda_http::Error> {

@@ -23,6 +23,7 @@ mod issuing;
 mod lifecycle_props;
 mod limits;
 mod principals;
+mod revalidation;
 mod routes_access;
 mod routes_concurrency;
 mod routes_coverage;

@@ -2,7 +2,7 @@
 //
 //   node drive.js <phase> <config.json>
 //
-// Phases: settings (admin), billing, cached, redirect, forbidden, unreachable. The config (written
+// Phases: settings (admin), billing, cached, redirect, forbidden, throttled, unreachable. The config (written
 // by the script) holds the URLs, logins, the API credentials to type in and what the pages must
 // show; logged-in sessions are kept in its stateDir between phases. Prints "ok - <check>" per
 // check passed; the first failed check throws (exit status 1) with what was expected and found.
@@ -228,6 +228,21 @@ const phases = {
     const pdf = await context.request.get(`${base}${billingPath}/invoices/${config.invoiceNumber}/pdf`);
     expect(pdf.status() === 403, "... and 403 for the PDF", pdf.status());
     expect((await page.locator("#main-menu a.seikyu").count()) === 0, "... and no billing tab in the project menu");
+    await context.close();
+  },
+
+  // Many exports at once: beyond the usage plan's export burst the gateway answers 429, and the
+  // page says to try again shortly (never a 500).
+  async throttled(b) {
+    const context = await session(b, "viewer");
+    const url = `${base}${billingPath}/billings.csv`;
+    const answers = await Promise.all(Array.from({ length: 12 }, () => context.request.get(url)));
+    const statuses = answers.map((a) => a.status());
+    const pages = await Promise.all(answers.filter((a) => a.status() !== 200).map((a) => a.text()));
+    const throttled = pages.filter((p) => /data-error="throttled(_soon)?"/.test(p) && p.includes("リクエストが集中しています"));
+    expect(statuses.includes(200) && throttled.length > 0 && throttled.length === pages.length && !statuses.includes(500),
+      `12 CSV exports at once: beyond the plan's export burst the "throttled" message (HTTP ${[...new Set(statuses.filter((s) => s !== 200))].join(", ")}), no 500`,
+      statuses.join(","));
     await context.close();
   },
 

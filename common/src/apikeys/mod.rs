@@ -6,6 +6,7 @@
 //! key registry (in `infra/local-gateway`). The registry of which key belongs to whom, that the
 //! backend checks on every request, stays in `PrincipalStore`.
 
+#[cfg(feature = "apigateway")]
 pub mod apigateway;
 
 use std::collections::HashMap;

@@ -7,6 +7,7 @@ mod preconditions;
 mod query;
 mod range;
 mod response;
+pub mod revalidation;
 
 pub use body::{JSON_BODY_LIMIT, Patch, json_body, optional_json_body};
 pub use preconditions::{IfMatch, if_match, if_none_match_any};

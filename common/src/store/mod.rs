@@ -4,6 +4,7 @@
 
 pub mod aws;
 mod cursor;
+#[cfg(feature = "embedded")]
 pub mod embedded;
 mod idempotency;
 mod object;

@@ -29,8 +29,11 @@ mod dynamo;
 mod invoices;
 mod items;
 mod metering;
+#[cfg(not(feature = "sqs"))]
+mod no_sqs;
 mod runs;
 mod s3;
+#[cfg(feature = "sqs")]
 mod sqs;
 
 use std::sync::Arc;
@@ -61,6 +64,7 @@ pub struct AwsSettings {
 pub struct AwsStore {
     pub(crate) ddb: aws_sdk_dynamodb::Client,
     pub(crate) s3: aws_sdk_s3::Client,
+    #[cfg(feature = "sqs")]
     pub(crate) sqs: aws_sdk_sqs::Client,
     pub(crate) run_queue_url: Option<String>,
     pub(crate) table: String,
@@ -84,6 +88,7 @@ impl AwsStore {
         Ok(Arc::new(Self {
             ddb: aws_sdk_dynamodb::Client::new(&shared),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            #[cfg(feature = "sqs")]
             sqs: aws_sdk_sqs::Client::new(&shared),
             run_queue_url: settings.run_queue_url.clone(),
             table: settings.table.clone(),
