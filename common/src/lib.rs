@@ -3,6 +3,7 @@
 
 pub mod apikeys;
 pub mod app;
+pub mod aws_http;
 pub mod caller;
 pub mod clock;
 pub mod domain;

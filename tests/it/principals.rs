@@ -57,6 +57,7 @@ async fn an_onboarded_tenant_principal_reads_its_own_data_and_nothing_else() {
     assert_eq!(who["tenant"]["name"], "ほくと建設");
     assert_eq!(who["plan"]["tier"], "basic");
     assert_eq!(who["plan"]["quota"], json!({"limit": 10000, "period": "DAY"}));
+    assert_eq!(who["methodThrottles"][0], json!({"method": "GET", "path": "/v1/tenants/{tenantId}/billings.csv", "rate": 0.5, "burst": 2}));
     assert_eq!(me.send("GET", &format!("/v1/tenants/{tid}/contracts"), &[], b"").await.status, 200);
 
     // IAM refuses another tenant's paths and every write before any handler runs.

@@ -44,7 +44,7 @@ async fn a_run_over_sqs_issues_every_draft_once() {
         panic!("not a dry run");
     };
 
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let conf = common::aws_http::sdk_loader()
         .region(aws_config::Region::new("ap-northeast-1"))
         .endpoint_url(moto_endpoint())
         .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "tests"))

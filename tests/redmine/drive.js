@@ -2,7 +2,7 @@
 //
 //   node drive.js <phase> <config.json>
 //
-// Phases: settings (admin), billing, cached, redirect, forbidden, throttled, unreachable. The config (written
+// Phases: settings (admin), billing, cached, refresh, redirect, host, forbidden, throttled, unreachable. The config (written
 // by the script) holds the URLs, logins, the API credentials to type in and what the pages must
 // show; logged-in sessions are kept in its stateDir between phases. Prints "ok - <check>" per
 // check passed; the first failed check throws (exit status 1) with what was expected and found.
@@ -71,6 +71,7 @@ async function connectionTest(page) {
   const outcome = page.locator("#seikyu-connection-outcome");
   await outcome.waitFor({ timeout: 30000 });
   return { outcome: await outcome.getAttribute("data-outcome"), error: await outcome.getAttribute("data-error"),
+           principal: await outcome.getAttribute("data-principal"),
            text: (await outcome.textContent()).replace(/\s+/g, " ").trim() };
 }
 
@@ -104,8 +105,9 @@ const phases = {
 
     await page.fill("#settings_api_key", api.apiKey);
     result = await connectionTest(page);
-    expect(result.outcome === "ok" && result.text.includes(config.tenantName) && result.text.includes(config.tenantId),
-      `test connection (GET /v1/me) shows the tenant ${config.tenantId} (${config.tenantName})`, result.text);
+    expect(result.outcome === "ok" && result.text.includes(config.tenantName) && result.text.includes(config.tenantId) &&
+           result.principal === config.principalArn,
+      `test connection (GET /v1/me) shows the tenant ${config.tenantId} (${config.tenantName})`, JSON.stringify(result));
 
     await Promise.all([page.waitForNavigation(), page.click("#settings input[type=submit]")]);
     expect((await page.locator("#flash_notice").count()) === 1, "the settings are saved", page.url());
@@ -124,7 +126,7 @@ const phases = {
     expect(result.outcome === "ok" && result.text.includes(config.tenantName),
       "saving with the secret fields blank keeps the saved secrets", result.text);
     await page.screenshot({ path: path.join(config.docsDir, "redmine-settings.png"), fullPage: true });
-    ok("screenshot docs/redmine-settings.png");
+    ok(`screenshot ${path.join(config.docsDir, "redmine-settings.png")}`);
     await context.close();
   },
 
@@ -145,6 +147,11 @@ const phases = {
     expect((await row.count()) === 1 && (await row.getAttribute("data-status")) === "issued" &&
            (await row.locator(".seikyu-status").innerText()).includes("発行済み"),
       `it lists invoice ${config.invoiceNumber} as issued (発行済み)`, text);
+    for (const [number, status, label] of [[config.paidInvoiceNumber, "paid", "入金済み"], [config.voidInvoiceNumber, "void", "無効"]]) {
+      const other = page.locator(`#seikyu-invoice-${number}`);
+      expect((await other.getAttribute("data-status")) === status && (await other.locator(".seikyu-status").innerText()).includes(label),
+        `it lists invoice ${number} as ${status} (${label})`, await other.innerText().catch(() => "(missing)"));
+    }
     const rates = await row.locator(".seikyu-rate").allInnerTexts();
     const expectRate = (label, amounts) => rates.some((r) => r.startsWith(label) && amounts.every((a) => r.includes(a)));
     expect(expectRate("10%対象", config.standardAmounts) && expectRate("8%対象（軽減税率）", config.reducedAmounts),
@@ -159,7 +166,7 @@ const phases = {
       expect(!whole.includes(name), `it does not show the other tenant "${name}"`);
     }
     await page.screenshot({ path: path.join(config.docsDir, "redmine-billing.png"), fullPage: true });
-    ok("screenshot docs/redmine-billing.png");
+    ok(`screenshot ${path.join(config.docsDir, "redmine-billing.png")}`);
 
     const pdfUrl = `${base}${billingPath}/invoices/${config.invoiceNumber}/pdf`;
     const head = await context.request.get(pdfUrl);
@@ -172,6 +179,10 @@ const phases = {
     const pdf = await download(page, () => page.click(`#seikyu-invoice-${config.invoiceNumber} a.seikyu-pdf`), "invoice.pdf");
     expect(fs.readFileSync(pdf.target).subarray(0, 5).toString() === "%PDF-",
       `the PDF downloads through Redmine as ${pdf.suggested}`, pdf.suggested);
+
+    const missing = await context.request.get(`${base}${billingPath}/invoices/INV-2099-999999/pdf`);
+    expect(missing.status() === 404 && /data-error="not_found"/.test(await missing.text()),
+      "an invoice the API does not know gets the 'not found' message (HTTP 404)", missing.status());
 
     const csvResponse = await context.request.get(`${base}${billingPath}/billings.csv`);
     expect(/charset=Windows-31J/i.test(csvResponse.headers()["content-type"] || ""),
@@ -196,6 +207,18 @@ const phases = {
     await context.close();
   },
 
+  // "Reload from the billing service": asked again at once (the script then looks for the 304 the
+  // company profile gets, revalidated with the ETag kept in Rails.cache).
+  async refresh(b) {
+    const context = await session(b, "viewer");
+    const page = await context.newPage();
+    await page.goto(`${base}${billingPath}`);
+    const [response] = await Promise.all([page.waitForNavigation(), page.click("#seikyu-refresh")]);
+    expect(response.status() === 200 && (await page.locator("#seikyu-company-name").innerText()).trim() === config.companyName,
+      "\"Reload from the billing service\" reads the API again", response.status());
+    await context.close();
+  },
+
   // With "PDF download: redirect" the link answers 303 to a short-lived presigned URL.
   async redirect(b) {
     const admin = await session(b, "admin");
@@ -215,6 +238,34 @@ const phases = {
 
     await page.selectOption("#settings_pdf_delivery", "stream");
     await Promise.all([page.waitForNavigation(), page.click("#settings input[type=submit]")]);
+    await admin.close();
+    await viewer.close();
+  },
+
+  // "Sign requests with this server's IAM role": the credentials come from Redmine's environment
+  // (here AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY of a second principal; on AWS a task role or an
+  // instance profile), none from the settings.
+  async host(b) {
+    const admin = await session(b, "admin");
+    const page = await admin.newPage();
+    await page.goto(`${base}/settings/plugin/redmine_seikyu`);
+    await page.selectOption("#settings_credentials", "host");
+    let result = await connectionTest(page);
+    expect(result.outcome === "ok" && result.principal === config.hostPrincipalArn && result.text.includes(config.tenantId),
+      "with \"this server's IAM role\", test connection signs with the server's own credentials", JSON.stringify(result));
+    await Promise.all([page.waitForNavigation(), page.click("#settings input[type=submit]")]);
+
+    const viewer = await session(b, "viewer");
+    const billing = await viewer.newPage();
+    const response = await billing.goto(`${base}${billingPath}?refresh=1`);
+    expect(response.status() === 200 && (await billing.locator("#seikyu-company-name").innerText()).trim() === config.companyName,
+      "... and the billing page reads the API with them", response.status());
+
+    await page.selectOption("#settings_credentials", "keys");
+    await Promise.all([page.waitForNavigation(), page.click("#settings input[type=submit]")]);
+    result = await connectionTest(page);
+    expect(result.outcome === "ok" && result.principal === config.principalArn,
+      "switched back, it signs with the saved access key again", JSON.stringify(result));
     await admin.close();
     await viewer.close();
   },
@@ -259,7 +310,7 @@ const phases = {
     expect(status !== 500 && status === 502 && kind === "unreachable" && message.includes("接続できません"),
       `reloading from the stopped API shows the "unreachable" message (HTTP ${status}, not 500)`, `${status} ${kind} ${message}`);
     await page.screenshot({ path: path.join(config.docsDir, "redmine-unreachable.png"), fullPage: true });
-    ok("screenshot docs/redmine-unreachable.png");
+    ok(`screenshot ${path.join(config.docsDir, "redmine-unreachable.png")}`);
     const pdf = await context.request.get(`${base}${billingPath}/invoices/${config.invoiceNumber}/pdf`);
     expect(pdf.status() === 502 && (await pdf.text()).includes('data-error="unreachable"'),
       "a PDF download while the API is down gets the same message (HTTP 502)", pdf.status());

@@ -2,8 +2,9 @@
 
 # Onboards a new tenant through the API as the operator would, with the seikyu Ruby client, for
 # scripts/test-redmine: the tenant (its API key comes back this once), two contracts, last month's
-# billing record with standard- and reduced-rate lines, issued (so there is a PDF), and an IAM
-# principal for its Redmine with an access key minted by the local gateway.
+# billing record with standard- and reduced-rate lines, issued (so there is a PDF), two earlier
+# invoices (one paid, one void), and IAM principals for its Redmine with access keys minted by the
+# local gateway: one for the plugin's settings, one for the server's environment.
 #
 #   ruby tests/redmine/onboard_tenant.rb <data-dir>/demo-credentials.json > tenant.json
 #
@@ -59,8 +60,27 @@ billing = client.create_billing(tid, { "period" => period, "lines" => lines, "no
                                        "dueDate" => Date.new(today.year, today.month, -1).to_s })
 invoice = client.issue_invoice(tid, billing.fetch("billingId"))
 
+# Two earlier months, to show the other states: one paid, one voided.
+earlier = [[2, :paid], [3, :void]].to_h do |months_back, state|
+  month = today << months_back
+  record = client.create_billing(tid, { "period" => month.strftime("%Y-%m"),
+                                        "lines" => [lines.first.merge("description" => "Redmine ホスティング ベーシック（#{month.month}月分）")],
+                                        "issueDate" => Date.new(month.year, month.month, -1).to_s,
+                                        "dueDate" => Date.new((month >> 1).year, (month >> 1).month, -1).to_s })
+  number = client.issue_invoice(tid, record.fetch("billingId")).fetch("invoiceNumber")
+  if state == :paid
+    client.mark_paid(tid, record.fetch("billingId"))
+  else
+    client.void_invoice(tid, number, reason: "金額の誤りのため再発行します")
+  end
+  [state, number]
+end
+
 principal = client.register_principal(tid, arn: "arn:aws:iam::000000000000:user/redmine-#{tid}", access_key: true)
 access_key = principal.fetch("accessKey")
+# A second principal, standing in for the Redmine server's own IAM role (its key goes into the
+# server's environment, where the plugin's "this server's IAM role" setting finds it).
+host = client.register_principal(tid, arn: "arn:aws:iam::000000000000:user/redmine-host-#{tid}", access_key: true)
 
 totals = invoice.fetch("totals")
 by_rate = totals.fetch("byRate").to_h { |r| [r.fetch("taxCategory"), r] }
@@ -73,11 +93,16 @@ puts JSON.generate(
   "principalArn" => principal["arn"],
   "accessKeyId" => access_key.fetch("accessKeyId"),
   "secretAccessKey" => access_key.fetch("secretAccessKey"),
+  "hostPrincipalArn" => host["arn"],
+  "hostAccessKeyId" => host.fetch("accessKey").fetch("accessKeyId"),
+  "hostSecretAccessKey" => host.fetch("accessKey").fetch("secretAccessKey"),
   "contractPlans" => contracts.map { |c| c[1] },
   "period" => period,
   "billingId" => billing.fetch("billingId"),
   "invoiceNumber" => invoice.fetch("invoiceNumber"),
   "lineDescription" => "保守作業①",
+  "paidInvoiceNumber" => earlier.fetch(:paid),
+  "voidInvoiceNumber" => earlier.fetch(:void),
   "standardAmounts" => [yen.call(by_rate.fetch("standard").fetch("subtotal")), yen.call(by_rate.fetch("standard").fetch("tax"))],
   "reducedAmounts" => [yen.call(by_rate.fetch("reduced").fetch("subtotal")), yen.call(by_rate.fetch("reduced").fetch("tax"))],
   "total" => yen.call(totals.fetch("total")),

@@ -71,7 +71,7 @@ pub async fn dynamodb_store() -> StoreFixture {
 
 /// `dynamodb_store`, with an SQS queue of its own on moto for month-end runs; the queue's URL.
 pub async fn dynamodb_store_with_queue() -> (StoreFixture, String) {
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let conf = common::aws_http::sdk_loader()
         .region(aws_config::Region::new(REGION))
         .endpoint_url(moto_endpoint())
         .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "tests"))

@@ -90,7 +90,7 @@ impl ApiGatewayKeys {
         plans: PlanIds,
         name_prefix: impl Into<String>,
     ) -> Self {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        let mut loader = crate::aws_http::sdk_loader();
         if let Some(region) = region {
             loader = loader.region(aws_config::Region::new(region));
         }

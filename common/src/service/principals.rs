@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::caller::Caller;
-use crate::domain::{PlanTier, Role, TenantId, TenantStatus, UsagePlan, usage_plan};
+use crate::domain::{MethodThrottle, PlanTier, Role, TenantId, TenantStatus, UsagePlan, method_throttles, usage_plan};
 use crate::error::ApiError;
 use crate::iam::{self, AccessKeyPair};
 use crate::store::{ApiKeyId, MAX_PRINCIPALS_PER_OWNER, Owner, Principal, PrincipalArn, PrincipalId, StoreError};
@@ -229,6 +229,9 @@ pub struct Me {
     pub tenant: Option<MeTenant>,
     /// The usage plan the caller's API key is on (the operator's key is on premium).
     pub plan: UsagePlan,
+    /// The exports' own throttles under that plan (`billings.csv`, `invoices.zip`): API Gateway's
+    /// 429 says no Retry-After, so a client paces itself from these.
+    pub method_throttles: [MethodThrottle; 2],
 }
 
 pub async fn me(app: &App, caller: &Caller) -> Result<Me, ApiError> {
@@ -247,6 +250,7 @@ pub async fn me(app: &App, caller: &Caller) -> Result<Me, ApiError> {
         tenant_id: caller.tenant_id().cloned(),
         tenant: tenant.map(|t| MeTenant { name: t.name, status: t.status, plan_tier: t.plan_tier }),
         plan: usage_plan(tier),
+        method_throttles: method_throttles(tier),
     })
 }
 

@@ -66,6 +66,7 @@ pub struct AwsStore {
     pub(crate) s3: aws_sdk_s3::Client,
     #[cfg(feature = "sqs")]
     pub(crate) sqs: aws_sdk_sqs::Client,
+    #[cfg(feature = "sqs")]
     pub(crate) run_queue_url: Option<String>,
     pub(crate) table: String,
     pub(crate) bucket: String,
@@ -76,7 +77,7 @@ pub struct AwsStore {
 impl AwsStore {
     /// Builds the SDK clients once (call at init, not per request).
     pub async fn connect(settings: &AwsSettings, cursor_key: &[u8], clock: Arc<dyn Clock>) -> Result<Arc<Self>, StoreError> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(settings.region.clone()));
+        let mut loader = crate::aws_http::sdk_loader().region(aws_config::Region::new(settings.region.clone()));
         if let Some(endpoint) = &settings.endpoint {
             loader = loader.endpoint_url(endpoint);
         }
@@ -90,6 +91,7 @@ impl AwsStore {
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             #[cfg(feature = "sqs")]
             sqs: aws_sdk_sqs::Client::new(&shared),
+            #[cfg(feature = "sqs")]
             run_queue_url: settings.run_queue_url.clone(),
             table: settings.table.clone(),
             bucket: settings.bucket.clone(),
