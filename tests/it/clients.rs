@@ -48,12 +48,10 @@ async fn ruby_aws_sigv4_signed_requests_are_accepted() {
     assert_eq!(status("operator writes a contract"), 201, "{lines:?}");
 }
 
-/// The Ruby client library (`clients/ruby`, what the Redmine plugin and a Rails CMS use): its
-/// own test suite, the live half against a fresh gateway named by `SEIKYU_DEMO`.
-#[tokio::test]
-async fn the_ruby_client_library_passes_its_suite_against_the_gateway() {
-    // The wall clock: the Ruby client signs with it. The gateway's clock is moved on with it, so
-    // that usage-plan buckets refill as they would for a real client.
+/// Runs `ruby args…` against a fresh gateway on the wall clock (Ruby signs with it), the gateway's
+/// clock moving on with it so that usage-plan buckets refill as for a real client; `env` gets the
+/// demo file's path. Returns stdout, failing the test when the command fails.
+async fn ruby_against_a_gateway(args: &[std::path::PathBuf], env: &str) -> String {
     let gw = start_gateway(chrono::Utc::now()).await;
     let clock = gw.clock.clone();
     let ticking = tokio::spawn(async move {
@@ -63,21 +61,55 @@ async fn the_ruby_client_library_passes_its_suite_against_the_gateway() {
         }
     });
     local_gateway::demo::write(gw.dir.path(), &gw.demo).expect("demo file");
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/ruby");
-    let out = tokio::process::Command::new("ruby")
-        .arg("-I")
-        .arg(root.join("lib"))
-        .arg("-I")
-        .arg(root.join("test"))
-        .arg(root.join("test/all.rb"))
-        .env("SEIKYU_DEMO", gw.dir.path().join(local_gateway::demo::FILE))
-        .output()
-        .await
-        .expect("running ruby");
+    let demo = gw.dir.path().join(local_gateway::demo::FILE);
+    let args: Vec<std::ffi::OsString> = args
+        .iter()
+        .map(|a| {
+            if a.as_os_str() == "{demo}" {
+                demo.clone().into()
+            } else if a.as_os_str() == "{endpoint}" {
+                gw.endpoint.clone().into()
+            } else {
+                a.clone().into()
+            }
+        })
+        .collect();
+    let out = tokio::process::Command::new("ruby").args(&args).env(env, &demo).output().await.expect("running ruby");
     ticking.abort();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "clients/ruby suite failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "ruby {args:?} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+fn repo(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+/// The Ruby client library (`clients/ruby`, what the Redmine plugin and a Rails CMS use): its
+/// own test suite, the live half against a fresh gateway named by `SEIKYU_DEMO`.
+#[tokio::test]
+async fn the_ruby_client_library_passes_its_suite_against_the_gateway() {
+    let (lib, test) = (repo("clients/ruby/lib"), repo("clients/ruby/test"));
+    let stdout = ruby_against_a_gateway(&["-I".into(), lib, "-I".into(), test, repo("clients/ruby/test/all.rb")], "SEIKYU_DEMO").await;
     // The live tests ran (a suite that skipped them all would prove nothing about the API).
     assert!(!stdout.contains("SEIKYU_DEMO is not set"), "{stdout}");
     assert!(stdout.contains(" 0 failures, 0 errors"), "{stdout}");
+}
+
+/// `scripts/smoke`, the deployment smoke test, against the local gateway, so that it cannot rot
+/// before someone runs it on AWS: onboarding, a rendered invoice, a PDF over 6 MB through the
+/// streaming route, 429s from a burst, and the clean-up.
+#[tokio::test]
+async fn the_deployment_smoke_test_passes_against_the_gateway() {
+    let stdout = ruby_against_a_gateway(&[repo("scripts/smoke.rb"), "{endpoint}".into(), "{demo}".into()], "SEIKYU_DEMO").await;
+    for check in [
+        "its PDF downloads, SHA-256 = ETag",
+        "it streams back whole",
+        "streamed: no Content-Length",
+        "gets 429s",
+        "cleaned up: 2 invoices voided",
+        "smoke test passed",
+    ] {
+        assert!(stdout.contains(check), "{check}: {stdout}");
+    }
 }

@@ -147,6 +147,31 @@ fn key_managing_functions_may_call_api_gateway_and_find_the_plans_by_name() {
     }
 }
 
+/// Each Lambda links only the AWS clients its route uses (common's features), and they are
+/// exactly the ones its IAM policies let it reach; no Lambda links the embedded store.
+#[test]
+fn each_function_links_the_clients_its_policies_allow() {
+    let t = template();
+    let mut checked = 0;
+    for (name, res) in t["Resources"].as_mapping().expect("Resources") {
+        let Some(binary) = res["Metadata"]["BuildProperties"]["Binary"].as_str() else { continue };
+        let policies = serde_norway::to_string(&res["Properties"]["Policies"]).unwrap_or_default();
+        let manifest = std::fs::read_to_string(root().join("functions").join(binary).join("Cargo.toml")).expect("the function's Cargo.toml");
+        let common = manifest.lines().find(|l| l.starts_with("seikyu-common")).unwrap_or_else(|| panic!("{binary} does not depend on seikyu-common"));
+        let has = |feature: &str| common.contains(&format!("\"{feature}\""));
+        assert_eq!(
+            has("s3"),
+            policies.contains("S3CrudPolicy") || policies.contains("S3ReadPolicy"),
+            "{name:?} ({binary}): S3 linked exactly where the bucket is reachable: {common}"
+        );
+        assert_eq!(has("sqs"), policies.contains("SQSSendMessagePolicy"), "{name:?} ({binary}): SQS linked exactly where run messages may be sent: {common}");
+        assert_eq!(has("apigateway"), policies.contains("apigateway:GET"), "{name:?} ({binary}): API Gateway keys linked exactly where they are managed");
+        assert!(!has("embedded"), "{binary}: a Lambda never links the embedded store");
+        checked += 1;
+    }
+    assert!(checked > 30, "{checked} functions");
+}
+
 /// The tenant listing's sparse index, as the bootstrap creates it for tests and local runs.
 #[test]
 fn the_table_has_the_tenant_index() {

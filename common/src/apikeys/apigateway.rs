@@ -4,7 +4,6 @@
 //! only learns their ids and moves keys between them.
 
 use async_trait::async_trait;
-use aws_credential_types::Credentials;
 use aws_sdk_apigateway::types::{Op, PatchOperation};
 use chrono::{Days, NaiveDate};
 
@@ -90,17 +89,7 @@ impl ApiGatewayKeys {
         plans: PlanIds,
         name_prefix: impl Into<String>,
     ) -> Self {
-        let mut loader = crate::aws_http::sdk_loader();
-        if let Some(region) = region {
-            loader = loader.region(aws_config::Region::new(region));
-        }
-        if let Some(endpoint) = endpoint {
-            loader = loader.endpoint_url(endpoint);
-        }
-        if let Some((id, secret)) = static_credentials {
-            loader = loader.credentials_provider(Credentials::new(id, secret, None, None, "seikyu-static"));
-        }
-        Self::new(aws_sdk_apigateway::Client::new(&loader.load().await), plans, name_prefix)
+        Self::new(aws_sdk_apigateway::Client::new(&crate::aws_http::sdk_config(region, endpoint, static_credentials).await), plans, name_prefix)
     }
 
     /// Reads `AWS_REGION`, optional `SEIKYU_ENDPOINT_URL`, `SEIKYU_API_KEY_PREFIX` (default

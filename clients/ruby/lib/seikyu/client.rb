@@ -185,8 +185,23 @@ module Seikyu
     end
 
     # Issues the draft: the next invoice number, the PDF; issuing again returns the invoice.
-    def issue_invoice(tenant_id, billing_id)
-      execute("POST", "/v1/tenants/#{seg(tenant_id)}/billings/#{seg(billing_id)}/issue", repeatable: true)
+    # +pdf: :external+ numbers it for a PDF made elsewhere, uploaded with invoice_upload_url and
+    # complete_invoice_upload.
+    def issue_invoice(tenant_id, billing_id, pdf: nil)
+      query = pdf.to_s == "external" ? [["pdf", "external"]] : []
+      execute("POST", "/v1/tenants/#{seg(tenant_id)}/billings/#{seg(billing_id)}/issue", query: query, repeatable: true)
+    end
+
+    # A presigned PUT for the invoice's PDF: {method, url, headers, expiresAt}.
+    def invoice_upload_url(tenant_id, invoice_number, content_length:)
+      execute("POST", "/v1/tenants/#{seg(tenant_id)}/invoices/#{seg(invoice_number)}/upload-url",
+              json: { "contentLength" => Integer(content_length) }, repeatable: true)
+    end
+
+    # Checks the uploaded PDF against +sha256+ (hex) and issues the invoice.
+    def complete_invoice_upload(tenant_id, invoice_number, sha256:)
+      execute("POST", "/v1/tenants/#{seg(tenant_id)}/invoices/#{seg(invoice_number)}/upload-complete",
+              json: { "sha256" => sha256 }, repeatable: true)
     end
 
     # issued -> paid; +paid_on+ a Date or "YYYY-MM-DD" (default: today in Japan).

@@ -17,7 +17,11 @@ pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
 pub async fn bootstrap(store: &AwsStore, region: &str) -> Result<(), StoreError> {
     ensure_table(&store.ddb, &store.table).await?;
-    ensure_bucket(&store.s3, &store.bucket, region).await
+    #[cfg(feature = "s3")]
+    ensure_bucket(&store.s3, &store.bucket, region).await?;
+    #[cfg(not(feature = "s3"))]
+    let _ = region;
+    Ok(())
 }
 
 async fn ensure_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), StoreError> {
@@ -113,6 +117,7 @@ async fn wait_index(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), S
     Err(StoreError::Unavailable(format!("index {TENANTS_GSI} of {table} did not become ACTIVE within 10 minutes")))
 }
 
+#[cfg(feature = "s3")]
 async fn ensure_bucket(s3: &aws_sdk_s3::Client, bucket: &str, region: &str) -> Result<(), StoreError> {
     if s3.head_bucket().bucket(bucket).send().await.is_ok() {
         return Ok(());

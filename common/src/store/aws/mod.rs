@@ -29,16 +29,17 @@ mod dynamo;
 mod invoices;
 mod items;
 mod metering;
+#[cfg(not(feature = "s3"))]
+mod no_s3;
 #[cfg(not(feature = "sqs"))]
 mod no_sqs;
 mod runs;
+#[cfg(feature = "s3")]
 mod s3;
 #[cfg(feature = "sqs")]
 mod sqs;
 
 use std::sync::Arc;
-
-use aws_credential_types::Credentials;
 
 pub use bootstrap::bootstrap;
 pub use items::{MAX_ITEM_BYTES, item_size};
@@ -63,31 +64,29 @@ pub struct AwsSettings {
 
 pub struct AwsStore {
     pub(crate) ddb: aws_sdk_dynamodb::Client,
+    #[cfg(feature = "s3")]
     pub(crate) s3: aws_sdk_s3::Client,
     #[cfg(feature = "sqs")]
     pub(crate) sqs: aws_sdk_sqs::Client,
     #[cfg(feature = "sqs")]
     pub(crate) run_queue_url: Option<String>,
     pub(crate) table: String,
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     pub(crate) bucket: String,
     pub(crate) codec: CursorCodec,
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl AwsStore {
     /// Builds the SDK clients once (call at init, not per request).
     pub async fn connect(settings: &AwsSettings, cursor_key: &[u8], clock: Arc<dyn Clock>) -> Result<Arc<Self>, StoreError> {
-        let mut loader = crate::aws_http::sdk_loader().region(aws_config::Region::new(settings.region.clone()));
-        if let Some(endpoint) = &settings.endpoint {
-            loader = loader.endpoint_url(endpoint);
-        }
-        if let Some((id, secret)) = &settings.static_credentials {
-            loader = loader.credentials_provider(Credentials::new(id, secret, None, None, "seikyu-static"));
-        }
-        let shared = loader.load().await;
+        let shared = crate::aws_http::sdk_config(Some(settings.region.clone()), settings.endpoint.clone(), settings.static_credentials.clone()).await;
+        #[cfg(feature = "s3")]
         let s3_conf = aws_sdk_s3::config::Builder::from(&shared).force_path_style(settings.endpoint.is_some()).build();
         Ok(Arc::new(Self {
             ddb: aws_sdk_dynamodb::Client::new(&shared),
+            #[cfg(feature = "s3")]
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             #[cfg(feature = "sqs")]
             sqs: aws_sdk_sqs::Client::new(&shared),
@@ -119,6 +118,7 @@ impl AwsStore {
         &self.ddb
     }
 
+    #[cfg(feature = "s3")]
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         &self.s3
     }
