@@ -2,7 +2,10 @@
 //! terminal. Every line inside a request carries its request id, route and tenant through the
 //! request span.
 
-use tracing_subscriber::EnvFilter;
+use tracing::Level;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::fmt;
+use tracing_subscriber::prelude::*;
 
 /// Installs the global subscriber once; later calls are ignored (tests call it freely). JSON in
 /// Lambda or when `SEIKYU_LOG_FORMAT=json`.
@@ -16,13 +19,19 @@ pub fn init_json() {
     init_as(!std::env::var("SEIKYU_LOG_FORMAT").is_ok_and(|f| f == "text"));
 }
 
+/// `RUST_LOG` as `target=level` directives (`info`, `warn,common=debug`), `info` when unset or
+/// unreadable. `Targets`, not `EnvFilter`: the same syntax without span and regex filters, and
+/// without the regex engine in every Lambda package.
+fn filter() -> Targets {
+    std::env::var("RUST_LOG").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| Targets::new().with_default(Level::INFO))
+}
+
 fn init_as(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let registry = tracing_subscriber::registry().with(filter());
     let _ = if json {
         // Lambda adds its own timestamp to each line; keep ours anyway for exported logs.
-        builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init()
+        registry.with(fmt::layer().json().flatten_event(true).with_current_span(true).with_span_list(false).with_target(false)).try_init()
     } else {
-        builder.try_init()
+        registry.with(fmt::layer().with_target(false)).try_init()
     };
 }
