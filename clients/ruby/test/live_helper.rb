@@ -24,6 +24,7 @@ module SeikyuTest
   # answer, then closes the client's connection without passing it on (an answer lost on the way
   # back, after the server did the work). The Host header stays the proxy's, as signed.
   class LossyProxy
+    include Listening
     attr_reader :requests, :port
 
     def initialize(upstream, &drop)
@@ -31,22 +32,7 @@ module SeikyuTest
       @upstream_host = uri.host
       @upstream_port = uri.port
       @drop = drop || ->(_index, _request) { false }
-      @requests = []
-      @lock = Mutex.new
-      @server = TCPServer.new("127.0.0.1", 0)
-      @port = @server.addr[1]
-      @threads = []
-      @acceptor = Thread.new { accept_loop }
-    end
-
-    def endpoint
-      "http://127.0.0.1:#{@port}"
-    end
-
-    def stop
-      @server.close unless @server.closed?
-      @acceptor.kill
-      @threads.each(&:kill)
+      listen
     end
 
     private

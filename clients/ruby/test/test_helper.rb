@@ -69,18 +69,10 @@ module SeikyuTest
     end
   end
 
-  # A tiny HTTP/1.1 server on a free local port: the block gets each Request (and its 0-based
-  # index) and returns {status:, headers:, body:}, or a Proc that is given the client socket to
-  # answer (or not) however it likes.
-  class StubServer
-    REASONS = { 200 => "OK", 201 => "Created", 303 => "See Other", 304 => "Not Modified", 400 => "Bad Request",
-                403 => "Forbidden", 404 => "Not Found", 409 => "Conflict", 429 => "Too Many Requests",
-                500 => "Internal Server Error", 503 => "Service Unavailable" }.freeze
-
-    attr_reader :requests, :port
-
-    def initialize(&handler)
-      @handler = handler
+  # A listening socket on a free loopback port, accepting in a thread of its own (each server
+  # defines accept_loop); shared by the stub server and the live tests' proxy.
+  module Listening
+    def listen
       @requests = []
       @lock = Mutex.new
       @server = TCPServer.new("127.0.0.1", 0)
@@ -97,6 +89,23 @@ module SeikyuTest
       @server.close unless @server.closed?
       @acceptor.kill
       @threads.each(&:kill)
+    end
+  end
+
+  # A tiny HTTP/1.1 server on a free local port: the block gets each Request (and its 0-based
+  # index) and returns {status:, headers:, body:}, or a Proc that is given the client socket to
+  # answer (or not) however it likes.
+  class StubServer
+    REASONS = { 200 => "OK", 201 => "Created", 303 => "See Other", 304 => "Not Modified", 400 => "Bad Request",
+                403 => "Forbidden", 404 => "Not Found", 409 => "Conflict", 429 => "Too Many Requests",
+                500 => "Internal Server Error", 503 => "Service Unavailable" }.freeze
+
+    include Listening
+    attr_reader :requests, :port
+
+    def initialize(&handler)
+      @handler = handler
+      listen
     end
 
     def self.response(status, body = "", headers = {})
