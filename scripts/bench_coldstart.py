@@ -66,7 +66,7 @@ class Stub(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
-        run = Stub.run
+        run = self.run
         if not self.path.endswith("/runtime/invocation/next"):
             return self._answer(404)
         if run.first_next is None:
@@ -84,7 +84,7 @@ class Stub(BaseHTTPRequestHandler):
         run.done.wait(10)
 
     def do_POST(self):
-        run = Stub.run
+        run = self.run
         body = self._read_body()
         if "/response" in self.path:
             run.responded = time.perf_counter()
@@ -101,6 +101,12 @@ class Stub(BaseHTTPRequestHandler):
         self._answer(202, b"{}", [("Content-Type", "application/json")])
 
 
+class QuietServer(ThreadingHTTPServer):
+    # A killed function drops its connections mid-request: expected, not worth a traceback.
+    def handle_error(self, request, client_address):
+        pass
+
+
 def peak_rss_kib(pid):
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -111,15 +117,23 @@ def peak_rss_kib(pid):
     return 0
 
 
-def one(cmd, env, event, server):
+def one(cmd, env, event):
+    # A stub of its own per start (its own port): a request the previous, killed process sent
+    # late can never be taken for this one's.
     run = Run(event)
-    Stub.run = run
+    handler = type("RunStub", (Stub,), {"run": run})
+    server = QuietServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = dict(env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}")
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     finished = run.done.wait(30)
     rss = peak_rss_kib(proc.pid)
     proc.kill()
     _, err = proc.communicate()
+    run.done.set()
+    server.shutdown()
+    server.server_close()
     if not finished or run.first_next is None:
         raise RuntimeError(f"{cmd[0]} never finished its first invocation: {err.decode(errors='replace')[-800:]}")
     if run.errors:
@@ -156,12 +170,8 @@ def main():
     runs = int(runs)
     demo = json.loads(Path(demo_file).read_text())
     wanted = sys.argv[7:] or sorted(p.name for p in (ROOT / "functions").iterdir())
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
     base_env = {
         "PATH": os.environ["PATH"],
-        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
         "AWS_LAMBDA_FUNCTION_NAME": "bench",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
@@ -191,7 +201,7 @@ def main():
             print(f"{function:26} (no binary at {binary})")
             continue
         event = event_for(function, demo)
-        results = [one([str(binary)], base_env, event, server) for _ in range(runs)]
+        results = [one([str(binary)], base_env, event) for _ in range(runs)]
         init, first, rss, status = zip(*results)
         lo, med, p90 = stats(init)
         rows.append((function, med))
@@ -200,14 +210,13 @@ def main():
     if py:
         env = dict(base_env, PYTHONPATH=str(ROOT / "scripts" / "coldstart"), SEIKYU_DEMO_TENANT=demo["tenants"][0]["tenantId"])
         event = event_for("get-tenant", demo)
-        results = [one([py, "-m", "awslambdaric", "get_tenant.handler"], env, event, server) for _ in range(runs)]
+        results = [one([py, "-m", "awslambdaric", "get_tenant.handler"], env, event) for _ in range(runs)]
         init, first, rss, status = zip(*results)
         lo, med, p90 = stats(init)
         print(f"{'get-tenant (Python, boto3)':26} {lo:8.2f}ms {med:7.2f}ms {p90:7.2f}ms  {statistics.median(first):13.2f}ms {max(rss) / 1024:7.1f}MB  {status[-1]}")
         rust = dict(rows).get("get-tenant")
         if rust:
             print(f"\nPython/Rust init ratio for get-tenant (medians): {med / rust:.0f}x")
-    server.shutdown()
 
 
 if __name__ == "__main__":
