@@ -130,6 +130,27 @@ impl AwsStore {
     }
 }
 
+impl AwsStore {
+    /// One page of the index `GSI1` under `pk` (at most `limit` items when given): the items and
+    /// the key to start the next page from. The index is eventually consistent (GSIs cannot be
+    /// read strongly): an item written a moment ago may be missing from it, never from a read.
+    async fn index_page(&self, pk: String, limit: Option<usize>, start: Option<Item>) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let resp = self
+            .ddb
+            .query()
+            .table_name(&self.table)
+            .index_name(items::TENANTS_GSI)
+            .key_condition_expression("GSI1PK = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .set_limit(limit.map(|l| i32::try_from(l).unwrap_or(i32::MAX)))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| sdk_unavailable("Query", e))?;
+        Ok((resp.items.unwrap_or_default(), resp.last_evaluated_key))
+    }
+}
+
 /// A tenant as stored: with the keys of the sparse index that lists tenants.
 #[derive(Serialize)]
 struct ListedTenant<'a> {
@@ -187,28 +208,15 @@ impl TenantStore for AwsStore {
         });
         let mut out: Vec<Tenant> = Vec::with_capacity(limit);
         loop {
-            // The index is eventually consistent (GSIs cannot be read strongly): a tenant
-            // onboarded a moment ago may be missing from a listing, never from a read.
-            let resp = self
-                .ddb
-                .query()
-                .table_name(&self.table)
-                .index_name(items::TENANTS_GSI)
-                .key_condition_expression("GSI1PK = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(items::TENANTS_GSI_PK.to_owned()))
-                .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_unavailable("Query", e))?;
-            for item in resp.items.unwrap_or_default() {
+            let (found, last) = self.index_page(items::TENANTS_GSI_PK.to_owned(), Some(limit + 1), start).await?;
+            for item in found {
                 if out.len() == limit {
                     let next_cursor = self.codec.next_global(TENANTS_SCOPE, true, out.last().map(|t| t.tenant_id.as_str()));
                     return Ok(Page { items: out, next_cursor });
                 }
                 out.push(items::from_item(item)?);
             }
-            match resp.last_evaluated_key {
+            match last {
                 Some(k) => start = Some(k),
                 None => return Ok(Page { items: out, next_cursor: None }),
             }
@@ -252,21 +260,11 @@ impl PrincipalStore for AwsStore {
         let mut out = Vec::new();
         let mut start = None;
         loop {
-            let resp = self
-                .ddb
-                .query()
-                .table_name(&self.table)
-                .index_name(items::TENANTS_GSI)
-                .key_condition_expression("GSI1PK = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(items::principals_gsi_pk(owner)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_unavailable("Query", e))?;
-            for item in resp.items.unwrap_or_default() {
+            let (found, last) = self.index_page(items::principals_gsi_pk(owner), None, start).await?;
+            for item in found {
                 out.push(items::from_item(item)?);
             }
-            match resp.last_evaluated_key {
+            match last {
                 Some(k) => start = Some(k),
                 None => return Ok(out),
             }
