@@ -190,7 +190,8 @@ def main():
         "SEIKYU_USAGE_PLAN_BASIC": "basic0001",
         "SEIKYU_USAGE_PLAN_STANDARD": "standard01",
         "SEIKYU_USAGE_PLAN_PREMIUM": "premium001",
-        "FONT_DIR": str(ROOT / "layers" / "fonts"),
+        # The fonts layer as `sam build` makes it (scripts/bench-coldstart builds it).
+        "FONT_DIR": os.environ.get("SEIKYU_BENCH_FONT_DIR", str(ROOT / "layers" / "fonts")),
         "RUST_LOG": "warn",
     }
     rows = []

@@ -1,6 +1,11 @@
 //! CloudWatch Embedded Metric Format: one JSON line per request on stdout, which CloudWatch turns
-//! into metrics (per route, per tenant, per tenant and route) without any API call. On in Lambda,
-//! or anywhere with `SEIKYU_EMF=1`.
+//! into metrics per route without any API call. On in Lambda, or anywhere with `SEIKYU_EMF=1`.
+//!
+//! The tenant is a field of the line, not a dimension: every dimension value is a custom metric
+//! billed by the month, so per-tenant dimensions would cost each tenant more in metrics than its
+//! requests cost in total (docs/cost.md). Per-tenant figures come from Logs Insights over these
+//! lines, and per-tenant usage from the usage reports. `Requests` is not sent either: it is
+//! `Latency`'s SampleCount.
 
 use std::cell::RefCell;
 
@@ -37,9 +42,8 @@ pub fn request_line(route: &str, tenant: &str, status: u16, latency_ms: f64, byt
             "Timestamp": now_ms,
             "CloudWatchMetrics": [{
                 "Namespace": "seikyu",
-                "Dimensions": [["route"], ["tenant"], ["tenant", "route"]],
+                "Dimensions": [["route"]],
                 "Metrics": [
-                    { "Name": "Requests", "Unit": "Count" },
                     { "Name": "Errors", "Unit": "Count" },
                     { "Name": "Latency", "Unit": "Milliseconds" },
                     { "Name": "ResponseBytes", "Unit": "Bytes" }
@@ -50,7 +54,6 @@ pub fn request_line(route: &str, tenant: &str, status: u16, latency_ms: f64, byt
         "tenant": tenant,
         "status": status,
         "requestId": request_id,
-        "Requests": 1,
         "Errors": u8::from(status >= 500),
         "Latency": latency_ms,
         "ResponseBytes": bytes
@@ -78,6 +81,9 @@ mod tests {
         }
         assert_eq!((v["Errors"].as_u64(), v["Latency"].as_f64(), v["ResponseBytes"].as_u64()), (Some(1), Some(12.5), Some(321)));
         assert!(!line.contains('\n'), "one line per document");
+        // Dimensions are billed per value: never one per tenant; the tenant is a plain field.
+        assert_eq!(def["Dimensions"], serde_json::json!([["route"]]));
+        assert_eq!(v["tenant"], "tn_0000000000000001");
     }
 
     #[tokio::test]

@@ -32,9 +32,9 @@ pub(crate) struct Face {
 
 impl Face {
     pub(crate) fn parse(data: Vec<u8>) -> Result<Face, String> {
-        // Embedded subsets carry no TrueType hinting (see `strip_hinting`); if the font is not
-        // a plain glyf font it is embedded as it is.
-        let data = Arc::new(strip_hinting(&data).unwrap_or(data));
+        // Embedded subsets carry no TrueType hinting (see `strip_hinting`); a font prepared at
+        // build time has none left, and one that is not a plain glyf font is embedded as it is.
+        let data = Arc::new(if has_hinting(&data) { strip_hinting(&data).unwrap_or(data) } else { data });
         let (bmp, astral, advances, units_per_em) = {
             let font = skrifa::FontRef::new(data.as_slice()).map_err(|e| format!("not a TrueType/OpenType font ({e})"))?;
             let metrics = font.metrics(Size::unscaled(), LocationRef::default());
@@ -116,6 +116,30 @@ impl Face {
 
 /// Tables that only serve hinting (or cache hinted metrics), dropped with the glyph programs.
 const HINTING_TABLES: [&[u8; 4]; 6] = [b"cvt ", b"fpgm", b"prep", b"hdmx", b"LTSH", b"VDMX"];
+
+/// Whether the font still carries hinting: a hinting table, or glyph programs (maxp's
+/// maxSizeOfInstructions). Reads only the table directory and maxp.
+pub(crate) fn has_hinting(font: &[u8]) -> bool {
+    let be16 = |at: usize| font.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    let be32 = |at: usize| font.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let Some(num_tables) = be16(4) else { return true };
+    for i in 0..usize::from(num_tables) {
+        let rec = 12 + 16 * i;
+        let Some(tag) = font.get(rec..rec + 4) else { return true };
+        if HINTING_TABLES.iter().any(|t| t.as_slice() == tag) {
+            return true;
+        }
+        if tag == b"maxp" {
+            // maxSizeOfInstructions: offset 26 of a version 1.0 maxp (32 bytes).
+            let at = be32(rec + 8).and_then(|o| usize::try_from(o).ok());
+            let len = be32(rec + 12).unwrap_or(0);
+            if len >= 32 && at.and_then(|at| be16(at + 26)).is_none_or(|n| n > 0) {
+                return true;
+            }
+        }
+    }
+    false
+}
 
 /// The font with every glyph's instructions removed (and the hinting tables dropped), written
 /// with a long `loca`. `None` when the data is not a single TrueType-outline font or is

@@ -27,6 +27,10 @@ pub use format::{format_int, format_yen};
 
 /// File name of the embedded font inside the fonts directory (IPAex Gothic).
 pub const FONT_FILE_NAME: &str = "ipaexg.ttf";
+/// File name of the font as [`prepare_font`] writes it for the Lambda layer: the same outlines
+/// and metrics without TrueType hinting, so loading it at init skips that work. Named apart from
+/// the original, as the IPA Font License asks of derived fonts.
+pub const PREPARED_FONT_FILE_NAME: &str = "invoice-face.ttf";
 /// Environment variable naming the fonts directory.
 pub const FONT_DIR_ENV: &str = "FONT_DIR";
 /// Where the fonts layer is mounted in Lambda.
@@ -168,9 +172,11 @@ impl fmt::Debug for Renderer {
 }
 
 impl Renderer {
-    /// Loads `dir/ipaexg.ttf` ([`FONT_FILE_NAME`]).
+    /// Loads `dir/invoice-face.ttf` ([`PREPARED_FONT_FILE_NAME`], the fonts layer) when it is
+    /// there, else `dir/ipaexg.ttf` ([`FONT_FILE_NAME`], the repository), dropping its hinting.
     pub fn from_dir(dir: &Path) -> Result<Renderer, FontError> {
-        let path = dir.join(FONT_FILE_NAME);
+        let prepared = dir.join(PREPARED_FONT_FILE_NAME);
+        let path = if prepared.is_file() { prepared } else { dir.join(FONT_FILE_NAME) };
         let data = match std::fs::read(&path) {
             Ok(data) => data,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -192,6 +198,15 @@ impl Renderer {
     pub fn render(&self, doc: &InvoiceDocument) -> Result<Vec<u8>, RenderError> {
         layout::render(&self.face, doc)
     }
+}
+
+/// The font as the Lambda layer ships it ([`PREPARED_FONT_FILE_NAME`]): hinting removed once at
+/// build time instead of at every cold start. Fails when the data is not a plain TrueType font.
+pub fn prepare_font(original: &[u8]) -> Result<Vec<u8>, String> {
+    let prepared = font::strip_hinting(original).ok_or_else(|| "not a single TrueType-outline font".to_string())?;
+    // The result must load as the renderer will load it.
+    font::Face::parse(prepared.clone())?;
+    Ok(prepared)
 }
 
 /// The directory [`Renderer::from_env`] loads from.

@@ -269,6 +269,28 @@ fn unreadable_font_is_a_clear_error() {
     assert!(msg.contains("ipaexg.ttf") && msg.contains("FONT_DIR"), "{msg}");
 }
 
+/// The layer's prepared font (hinting removed at build time) renders byte-for-byte the PDF the
+/// original renders, and a directory holding both loads the prepared one.
+#[test]
+fn the_prepared_font_renders_the_same_pdf() {
+    let original = std::fs::read(font_dir().join("ipaexg.ttf")).unwrap();
+    let prepared = invoice_pdf::prepare_font(&original).unwrap();
+    assert!(prepared.len() < original.len() * 7 / 10, "{} vs {}", prepared.len(), original.len());
+    assert_eq!(invoice_pdf::prepare_font(&prepared).unwrap(), prepared, "preparing twice changes nothing");
+
+    let dir = std::env::temp_dir().join(format!("invoice-pdf-prepared-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(invoice_pdf::PREPARED_FONT_FILE_NAME), &prepared).unwrap();
+    // A decoy original: if the renderer read it instead of the prepared font, loading would fail.
+    std::fs::write(dir.join("ipaexg.ttf"), b"not the font").unwrap();
+    let from_prepared = Renderer::from_dir(&dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let doc = support::invoice(30);
+    assert_eq!(from_prepared.unwrap().render(&doc).unwrap(), renderer().render(&doc).unwrap());
+
+    assert!(invoice_pdf::prepare_font(b"this is not a font").is_err());
+}
+
 #[test]
 fn from_env_finds_the_repository_font() {
     // FONT_DIR is not set by the test harness; without /opt/fonts this is layers/fonts.
