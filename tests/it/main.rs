@@ -31,5 +31,6 @@ mod routes_support;
 mod runs;
 mod runs_aws;
 mod template;
+mod template_stack;
 mod uploads;
 mod usage;
