@@ -17,6 +17,7 @@ pub mod service;
 pub mod store;
 pub mod telemetry;
 pub mod validation;
+pub mod views;
 
 pub use app::App;
 pub use error::ApiError;

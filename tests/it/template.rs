@@ -262,3 +262,31 @@ fn cfn_lint_accepts_the_template() {
     let out = std::process::Command::new(&lint).arg(root().join("infra/template.yaml")).output().unwrap_or_else(|e| panic!("{}: {e}", lint.display()));
     assert!(out.status.success(), "cfn-lint:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
+
+/// `sam build` runs the root Makefile's `build-<LogicalId>` for each function, which builds the
+/// crate named by the logical id without "Function", in kebab case: the template's names must
+/// follow that, and every function must be built that way (and the fonts layer by its Makefile).
+#[test]
+fn sam_builds_each_function_through_the_makefile_from_its_logical_id() {
+    let t = template();
+    for (name, binary) in functions(&t) {
+        let res = &t["Resources"][name.as_str()];
+        assert_eq!(res["Metadata"]["BuildMethod"].as_str(), Some("makefile"), "{name}");
+        assert_eq!(res["Properties"]["CodeUri"].as_str(), Some("../"), "{name}: the Makefile is at the repository's root");
+        let stem = name.strip_suffix("Function").unwrap_or_else(|| panic!("{name} does not end in Function"));
+        let mut kebab = String::new();
+        for (i, c) in stem.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                kebab.push('-');
+            }
+            kebab.push(c.to_ascii_lowercase());
+        }
+        assert_eq!(kebab, binary, "{name}: the Makefile would build functions/{kebab}");
+    }
+    let makefile = std::fs::read_to_string(root().join("Makefile")).expect("the root Makefile");
+    assert!(makefile.contains("build-%Function:") && makefile.contains("scripts/lambda-build"), "{makefile}");
+    let layer = &t["Resources"]["FontsLayer"];
+    assert_eq!(layer["Metadata"]["BuildMethod"].as_str(), Some("makefile"));
+    let fonts = std::fs::read_to_string(root().join("layers/fonts/Makefile")).expect("layers/fonts/Makefile");
+    assert!(fonts.contains("prepare-font"), "the layer ships the prepared font");
+}

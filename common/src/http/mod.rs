@@ -13,7 +13,7 @@ pub use body::{JSON_BODY_LIMIT, Patch, json_body, optional_json_body};
 pub use preconditions::{IfMatch, if_match, if_none_match_any};
 pub use query::Query;
 pub use range::parse_range;
-pub use response::{created, json, no_store, with_etag};
+pub use response::{created, json, no_store, tagged, with_etag};
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};

@@ -20,6 +20,11 @@ pub fn with_etag(mut r: Response<Body>, etag: &str) -> Result<Response<Body>, Ap
     Ok(r)
 }
 
+/// 200 with the resource's ETag.
+pub fn tagged<T: Serialize>(etag: &str, value: &T) -> Result<Response<Body>, ApiError> {
+    with_etag(json(StatusCode::OK, value)?, etag)
+}
+
 /// 201 with Location and ETag.
 pub fn created<T: Serialize>(location: &str, etag: &str, value: &T) -> Result<Response<Body>, ApiError> {
     let mut r = with_etag(json(StatusCode::CREATED, value)?, etag)?;

@@ -150,6 +150,13 @@ impl<T> From<Page<T>> for PageView<T> {
     }
 }
 
+impl<T> PageView<T> {
+    /// A page of records shown as views.
+    pub fn of<R>(p: Page<R>, view: impl FnMut(R) -> T) -> Self {
+        Self { items: p.items.into_iter().map(view).collect(), next_cursor: p.next_cursor }
+    }
+}
+
 pub async fn list(app: &App, caller: &Caller, tenant: &TenantId, filter: &ContractFilter, page: &PageRequest) -> Result<Page<Contract>, ApiError> {
     caller.authorize_tenant(tenant)?;
     if app.stores.tenants.get_tenant(tenant).await?.is_none() {

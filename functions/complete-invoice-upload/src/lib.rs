@@ -5,8 +5,8 @@ use std::sync::Arc;
 use common::domain::{InvoiceNumber, TenantId};
 use common::runtime::{self, BoxFuture};
 use common::service::uploads::{self, UploadComplete};
+use common::views::InvoiceView;
 use common::{ApiError, App, caller};
-use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "POST /v1/tenants/{tenantId}/invoices/{invoiceNumber}/upload-complete";
@@ -23,5 +23,5 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let number = common::http::path_param(&req, "invoiceNumber", InvoiceNumber::parse)?;
     let input: UploadComplete = common::http::json_body(&req)?;
     let invoice = uploads::complete(&app, &caller, &tenant, &number, input).await?;
-    common::http::with_etag(common::http::json(StatusCode::OK, &invoice)?, &invoice.etag())
+    common::http::tagged(&invoice.etag(), &InvoiceView::from(&invoice))
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use common::runtime::{self, BoxFuture};
 use common::service::tenants::{self, NewTenant};
+use common::views::OnboardedView;
 use common::{ApiError, App, caller};
 use lambda_http::{Body, Request, Response};
 
@@ -20,6 +21,6 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     caller.require_operator()?;
     let input: NewTenant = common::http::json_body(&req)?;
     let onboarded = tenants::create(&app, &caller, input).await?;
-    let tenant = &onboarded.tenant;
-    Ok(common::http::no_store(common::http::created(&format!("/v1/tenants/{}", tenant.tenant_id), &tenant.etag(), &onboarded)?))
+    let (location, etag) = (format!("/v1/tenants/{}", onboarded.tenant.tenant_id), onboarded.tenant.etag());
+    Ok(common::http::no_store(common::http::created(&location, &etag, &OnboardedView::from(onboarded))?))
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use common::domain::{ContractId, TenantId};
 use common::runtime::{self, BoxFuture};
 use common::service::contracts;
+use common::views::ContractView;
 use common::{ApiError, App, caller};
-use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "GET /v1/tenants/{tenantId}/contracts/{contractId}";
@@ -21,5 +21,5 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let id = common::http::path_param(&req, "contractId", ContractId::parse)?;
     let contract = contracts::get(&app, &caller, &tenant, &id).await?;
-    common::http::with_etag(common::http::json(StatusCode::OK, &contract)?, &contract.etag())
+    common::http::tagged(&contract.etag(), &ContractView::from(contract))
 }

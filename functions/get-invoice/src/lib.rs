@@ -5,8 +5,8 @@ use std::sync::Arc;
 use common::domain::{InvoiceNumber, TenantId};
 use common::runtime::{self, BoxFuture};
 use common::service::invoices;
+use common::views::InvoiceView;
 use common::{ApiError, App, caller};
-use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "GET /v1/tenants/{tenantId}/invoices/{invoiceNumber}";
@@ -21,5 +21,5 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let number = common::http::path_param(&req, "invoiceNumber", InvoiceNumber::parse)?;
     let invoice = invoices::get(&app, &caller, &tenant, &number).await?;
-    common::http::with_etag(common::http::json(StatusCode::OK, &invoice)?, &invoice.etag())
+    common::http::tagged(&invoice.etag(), &InvoiceView::from(&invoice))
 }

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use common::runtime::{self, BoxFuture};
 use common::service::invoices;
+use common::views::IssuerView;
 use common::{ApiError, App, caller};
-use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "GET /v1/issuer";
@@ -18,5 +18,5 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
 async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller::of_request(&app, &req).await?;
     let settings = invoices::get_issuer(&app, &caller).await?;
-    common::http::with_etag(common::http::json(StatusCode::OK, &settings)?, &settings.etag())
+    common::http::tagged(&settings.etag(), &IssuerView::from(settings))
 }

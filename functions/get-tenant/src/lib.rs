@@ -5,8 +5,8 @@ use std::sync::Arc;
 use common::domain::TenantId;
 use common::runtime::{self, BoxFuture};
 use common::service::tenants;
+use common::views::TenantView;
 use common::{ApiError, App, caller};
-use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "GET /v1/tenants/{tenantId}";
@@ -20,5 +20,5 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let caller = caller::of_request(&app, &req).await?;
     let id = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let tenant = tenants::get(&app, &caller, &id).await?;
-    common::http::with_etag(common::http::json(StatusCode::OK, &tenant)?, &tenant.etag())
+    common::http::tagged(&tenant.etag(), &TenantView::from(tenant))
 }

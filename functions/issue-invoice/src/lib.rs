@@ -7,8 +7,8 @@ use std::sync::Arc;
 use common::domain::{BillingId, TenantId};
 use common::runtime::{self, BoxFuture};
 use common::service::invoices;
+use common::views::InvoiceView;
 use common::{ApiError, App, caller};
-use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 pub use pdf::{PdfRenderer, document};
@@ -33,8 +33,8 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
         Some(_) => return Err(ApiError::field("query.pdf", "must be render (the default) or external")),
     };
     if issued_now {
-        common::http::created(&format!("/v1/tenants/{tenant}/invoices/{}", invoice.invoice_number), &invoice.etag(), &invoice)
+        common::http::created(&format!("/v1/tenants/{tenant}/invoices/{}", invoice.invoice_number), &invoice.etag(), &InvoiceView::from(&invoice))
     } else {
-        common::http::with_etag(common::http::json(StatusCode::OK, &invoice)?, &invoice.etag())
+        common::http::tagged(&invoice.etag(), &InvoiceView::from(&invoice))
     }
 }

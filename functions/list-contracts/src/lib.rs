@@ -7,6 +7,7 @@ use common::runtime::{self, BoxFuture};
 use common::service::contracts::{self, PageView};
 use common::store::{MAX_PAGE, PageRequest};
 use common::validation::Validator;
+use common::views::ContractView;
 use common::{ApiError, App, caller};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -31,5 +32,5 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let cursor = query.cursor(&mut v);
     v.finish()?;
     let page = contracts::list(&app, &caller, &tenant, &ContractFilter { status }, &PageRequest { limit, cursor }).await?;
-    common::http::json(StatusCode::OK, &PageView::from(page))
+    common::http::json(StatusCode::OK, &PageView::of(page, ContractView::from))
 }

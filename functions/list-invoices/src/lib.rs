@@ -8,6 +8,7 @@ use common::service::contracts::PageView;
 use common::service::invoices;
 use common::store::{MAX_PAGE, PageRequest};
 use common::validation::Validator;
+use common::views::InvoiceView;
 use common::{ApiError, App, caller};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -32,5 +33,5 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let cursor = query.cursor(&mut v);
     v.finish()?;
     let page = invoices::list(&app, &caller, &tenant, filter, &PageRequest { limit, cursor }).await?;
-    common::http::json(StatusCode::OK, &PageView::from(page))
+    common::http::json(StatusCode::OK, &PageView::of(page, |i| InvoiceView::from(&i)))
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use common::domain::{ContractId, TenantId};
 use common::runtime::{self, BoxFuture};
 use common::service::contracts::{self, ContractInput, PutConditions, PutOutcome};
+use common::views::ContractView;
 use common::{ApiError, App, caller};
-use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "PUT /v1/tenants/{tenantId}/contracts/{contractId}";
@@ -24,8 +24,9 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let cond = PutConditions { if_match: common::http::if_match(&req)?, create_only: common::http::if_none_match_any(&req)? };
     let terms = common::http::json_body::<ContractInput>(&req)?.validate()?;
     let (contract, outcome) = contracts::put(&app, &caller, &tenant, &id, terms, cond).await?;
+    let etag = contract.etag();
     match outcome {
-        PutOutcome::Created => common::http::created(&format!("/v1/tenants/{tenant}/contracts/{id}"), &contract.etag(), &contract),
-        PutOutcome::Replaced | PutOutcome::Unchanged => common::http::with_etag(common::http::json(StatusCode::OK, &contract)?, &contract.etag()),
+        PutOutcome::Created => common::http::created(&format!("/v1/tenants/{tenant}/contracts/{id}"), &etag, &ContractView::from(contract)),
+        PutOutcome::Replaced | PutOutcome::Unchanged => common::http::tagged(&etag, &ContractView::from(contract)),
     }
 }

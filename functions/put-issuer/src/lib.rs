@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use common::runtime::{self, BoxFuture};
 use common::service::invoices::{self, IssuerInput};
+use common::views::IssuerView;
 use common::{ApiError, App, caller};
-use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "PUT /v1/issuer";
@@ -21,9 +21,6 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let precondition = common::http::if_match(&req)?;
     let input: IssuerInput = common::http::json_body(&req)?;
     let (settings, created) = invoices::put_issuer(&app, &caller, input, precondition).await?;
-    if created {
-        common::http::created("/v1/issuer", &settings.etag(), &settings)
-    } else {
-        common::http::with_etag(common::http::json(StatusCode::OK, &settings)?, &settings.etag())
-    }
+    let etag = settings.etag();
+    if created { common::http::created("/v1/issuer", &etag, &IssuerView::from(settings)) } else { common::http::tagged(&etag, &IssuerView::from(settings)) }
 }

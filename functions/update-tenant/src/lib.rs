@@ -5,8 +5,8 @@ use std::sync::Arc;
 use common::domain::TenantId;
 use common::runtime::{self, BoxFuture};
 use common::service::tenants::{self, TenantPatch};
+use common::views::TenantView;
 use common::{ApiError, App, caller};
-use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "PATCH /v1/tenants/{tenantId}";
@@ -23,5 +23,5 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     let precondition = common::http::if_match(&req)?;
     let patch: TenantPatch = common::http::json_body(&req)?;
     let tenant = tenants::update(&app, &caller, &id, patch, precondition).await?;
-    common::http::with_etag(common::http::json(StatusCode::OK, &tenant)?, &tenant.etag())
+    common::http::tagged(&tenant.etag(), &TenantView::from(tenant))
 }
