@@ -4,6 +4,7 @@
 mod apikeys;
 mod apikeys_aws;
 mod apikeys_recorded;
+mod cli;
 mod clients;
 mod conformance;
 mod conformance_principals;

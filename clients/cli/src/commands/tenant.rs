@@ -1,0 +1,169 @@
+//! `seikyu tenant …`: onboarding, reads, changes (merge patches with If-Match), status, API keys.
+
+use clap::{Args, Subcommand, ValueEnum};
+use http::Method;
+use serde_json::{Map, Value, json};
+
+use super::{Ctx, Write, read_apply_write, set};
+use crate::error::CliError;
+use crate::http::{Call, seg};
+use crate::output::Column;
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCmd {
+    /// Onboard a tenant: its record and its API key, shown this once
+    Create(TenantFields),
+    /// Every tenant, with its plan, status and requests this month (GET /v1/usage)
+    List {
+        /// The month whose requests to show (YYYY-MM; default this month)
+        #[arg(long)]
+        period: Option<String>,
+    },
+    /// One tenant
+    Show { tenant: String },
+    /// Change a tenant's name, customer profile or plan (read, apply, write with If-Match)
+    Update {
+        tenant: String,
+        #[command(flatten)]
+        fields: TenantFields,
+    },
+    /// Suspend: its API key is disabled until it is activated again
+    Suspend { tenant: String },
+    /// Activate a suspended tenant (its API key works again)
+    Activate { tenant: String },
+    /// Offboard for good: the API key is deleted, the records are kept, no way back
+    Offboard {
+        tenant: String,
+        /// Confirm: offboarding cannot be undone
+        #[arg(long)]
+        yes: bool,
+    },
+    /// A new API key on the same plan; the old one stops working at once
+    RotateKey { tenant: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Plan {
+    Basic,
+    Standard,
+    Premium,
+}
+
+impl Plan {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Basic => "basic",
+            Self::Standard => "standard",
+            Self::Premium => "premium",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TenantFields {
+    /// The tenant's display name
+    #[arg(long)]
+    name: Option<String>,
+    /// customerProfile.companyName: the invoice's addressee (御中 is added)
+    #[arg(long)]
+    company: Option<String>,
+    /// customerProfile.postalCode, e.g. 690-0887
+    #[arg(long)]
+    postal_code: Option<String>,
+    /// customerProfile.address
+    #[arg(long)]
+    address: Option<String>,
+    /// customerProfile.billingContact.name
+    #[arg(long)]
+    contact_name: Option<String>,
+    /// customerProfile.billingContact.email
+    #[arg(long)]
+    contact_email: Option<String>,
+    /// The usage plan's tier
+    #[arg(long, value_enum)]
+    plan: Option<Plan>,
+}
+
+impl TenantFields {
+    /// The fields given, as a JSON merge patch (or, with `all`, a whole body where a missing
+    /// field is empty, so that the API names every missing one at once).
+    fn body(&self, all: bool) -> Value {
+        let or_empty = |v: &Option<String>| if all { Some(v.clone().unwrap_or_default()) } else { v.clone() };
+        let mut contact = Map::new();
+        set(&mut contact, "name", or_empty(&self.contact_name));
+        set(&mut contact, "email", or_empty(&self.contact_email));
+        let mut profile = Map::new();
+        set(&mut profile, "companyName", or_empty(&self.company));
+        set(&mut profile, "postalCode", or_empty(&self.postal_code));
+        set(&mut profile, "address", or_empty(&self.address));
+        if !contact.is_empty() {
+            profile.insert("billingContact".into(), contact.into());
+        }
+        let mut body = Map::new();
+        set(&mut body, "name", or_empty(&self.name));
+        if !profile.is_empty() {
+            body.insert("customerProfile".into(), profile.into());
+        }
+        set(&mut body, "planTier", self.plan.map(Plan::as_str).or(all.then_some("")));
+        body.into()
+    }
+}
+
+const LIST: &[Column] = &[("TENANT ID", "tenantId"), ("NAME", "name"), ("PLAN", "planTier"), ("STATUS", "status"), ("REQUESTS", "requests")];
+
+pub async fn run(cmd: TenantCmd, ctx: &Ctx) -> Result<(), CliError> {
+    match cmd {
+        TenantCmd::Create(fields) => {
+            let created = ctx.api.send(&Call::new(Method::POST, "/v1/tenants").json(&fields.body(true))).await?.json()?;
+            ctx.out.show(&created);
+            if let Some(key) = created["apiKey"]["value"].as_str() {
+                ctx.out.note(&format!("\nThe API key is shown this once; give it to the tenant's Redmine now: {key}"));
+            }
+        }
+        TenantCmd::List { period } => {
+            let items = ctx.api.list_all(Call::get("/v1/usage").query("period", period)).await?;
+            ctx.out.list(&items, LIST);
+        }
+        TenantCmd::Show { tenant } => ctx.out.show(&ctx.api.get_json(Call::get(path(&tenant))).await?.0),
+        TenantCmd::Update { tenant, fields } => {
+            let patch = fields.body(false);
+            if patch.as_object().is_some_and(Map::is_empty) {
+                return Err(CliError::usage("nothing to change: give --name, --company, --postal-code, --address, --contact-name, --contact-email or --plan"));
+            }
+            let updated = read_apply_write(ctx, &path(&tenant), false, |_| Ok(Some(Write { method: Method::PATCH, body: patch }))).await?;
+            ctx.out.show(&updated);
+        }
+        TenantCmd::Suspend { tenant } => set_status(ctx, &tenant, "suspended").await?,
+        TenantCmd::Activate { tenant } => set_status(ctx, &tenant, "active").await?,
+        TenantCmd::Offboard { tenant, yes } => {
+            if !yes {
+                return Err(CliError::usage(format!("offboarding {tenant} deletes its API key for good and cannot be undone: add --yes to go ahead")));
+            }
+            set_status(ctx, &tenant, "offboarded").await?;
+        }
+        TenantCmd::RotateKey { tenant } => {
+            let call = Call::new(Method::POST, format!("{}/api-key/rotate", path(&tenant))).repeatable();
+            let rotated = ctx.api.send(&call).await?.json()?;
+            ctx.out.show(&rotated);
+            ctx.out.note("\nThe new key is shown this once; the old one no longer works.");
+        }
+    }
+    Ok(())
+}
+
+fn path(tenant: &str) -> String {
+    format!("/v1/tenants/{}", seg(tenant))
+}
+
+/// A status change: a PATCH like any other, so it carries If-Match too.
+async fn set_status(ctx: &Ctx, tenant: &str, status: &str) -> Result<(), CliError> {
+    let updated = read_apply_write(ctx, &path(tenant), false, |current| {
+        if current.is_some_and(|c| c["status"] == status) {
+            return Ok(None);
+        }
+        Ok(Some(Write { method: Method::PATCH, body: json!({ "status": status }) }))
+    })
+    .await?;
+    ctx.out.show(&updated);
+    Ok(())
+}
