@@ -13,6 +13,7 @@ use lambda_http::{Body, Request, Response, service_fn};
 use tracing::Instrument;
 
 use crate::app::App;
+use crate::caller::Caller;
 use crate::error::ApiError;
 
 /// A route's entry point as the route table and the Lambda runtime hold it.
@@ -31,16 +32,16 @@ pub fn into_stream(resp: Response<Body>) -> Response<StreamBody> {
     resp.map(|b| Full::new(Bytes::copy_from_slice(b.as_ref())).map_err(|never| match never {}).boxed_unsync())
 }
 
-/// Runs `f` for one request inside a span carrying the request id, route and (once resolved)
-/// tenant; maps any error to problem+json; logs one completion line.
+/// Runs `f` for one request, with its caller resolved, inside a span carrying the request id,
+/// route and (once resolved) tenant; maps any error to problem+json; logs one completion line.
 pub async fn dispatch<F, Fut>(route: &'static str, app: Arc<App>, req: Request, f: F) -> Response<Body>
 where
-    F: FnOnce(Arc<App>, Request) -> Fut,
+    F: FnOnce(Arc<App>, Caller, Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
     let conditional = crate::http::revalidation::Conditional::of(&req);
-    let f = move |app, req| async move {
-        let resp = f(app, req).await?;
+    let f = move |app, caller, req| async move {
+        let resp = f(app, caller, req).await?;
         Ok(match conditional {
             Some(c) => c.apply(resp),
             None => resp,
@@ -63,7 +64,7 @@ where
 /// `dispatch` for streaming routes: the status and headers are decided before the first byte.
 pub async fn dispatch_stream<F, Fut>(route: &'static str, app: Arc<App>, req: Request, f: F) -> Response<StreamBody>
 where
-    F: FnOnce(Arc<App>, Request) -> Fut,
+    F: FnOnce(Arc<App>, Caller, Request) -> Fut,
     Fut: Future<Output = Result<Response<StreamBody>, ApiError>>,
 {
     dispatch_as(route, app, req, f, into_stream, |r, line| r.map(|body| emf_at_end(body, line))).await
@@ -144,7 +145,7 @@ async fn dispatch_as<B: http_body::Body, F, Fut>(
     metrics: fn(Response<B>, MetricsLine) -> Response<B>,
 ) -> Response<B>
 where
-    F: FnOnce(Arc<App>, Request) -> Fut,
+    F: FnOnce(Arc<App>, Caller, Request) -> Fut,
     Fut: Future<Output = Result<Response<B>, ApiError>>,
 {
     let request_id = crate::http::request_id(&req);
@@ -153,7 +154,12 @@ where
     let emf = crate::metrics::enabled();
     let clock = app.clock.clone();
     let work = async move {
-        let response = match f(app, req).await {
+        // Every route acts for a resolved caller: resolved here, once, so none can forget it.
+        let answer = match crate::caller::of_request(&app, &req).await {
+            Ok(caller) => f(app, caller, req).await,
+            Err(e) => Err(e),
+        };
+        let response = match answer {
             Ok(r) => r,
             Err(e) => {
                 if e.status().is_server_error() {

@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
+use common::caller::Caller;
 use common::domain::TenantId;
 use common::http::idempotency;
 use common::runtime::{self, BoxFuture};
 use common::service::billings::{self, BillingView, NewBilling};
 use common::store::IdempotencyScope;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "POST /v1/tenants/{tenantId}/billings";
@@ -17,8 +18,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
     Box::pin(runtime::dispatch(ROUTE, app, req, handle))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     caller.require_operator()?;
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let key = idempotency::idempotency_key(&req)?;

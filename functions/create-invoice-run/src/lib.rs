@@ -6,11 +6,12 @@
 
 use std::sync::Arc;
 
+use common::caller::Caller;
 use common::http::idempotency;
 use common::runtime::{self, BoxFuture};
 use common::service::runs::{self, RunInput, Started};
 use common::store::IdempotencyScope;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 
@@ -21,8 +22,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
     Box::pin(runtime::dispatch(ROUTE, app, req, handle))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     caller.require_operator()?;
     let input: RunInput = common::http::json_body(&req)?;
     // A retried start (same key, same body) answers as the first did and starts nothing.

@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
+use common::caller::Caller;
 use common::runtime::{self, BoxFuture};
 use common::service::tenants::{self, NewTenant};
 use common::views::OnboardedView;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "POST /v1/tenants";
@@ -16,8 +17,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
     Box::pin(runtime::dispatch(ROUTE, app, req, handle))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     caller.require_operator()?;
     let input: NewTenant = common::http::json_body(&req)?;
     let onboarded = tenants::create(&app, &caller, input).await?;

@@ -5,13 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::caller::Caller;
 use common::domain::{InvoiceNumber, Metered, TenantId};
 use common::http::percent;
 use common::runtime::{self, BoxFuture, StreamBody};
 use common::service::{invoices, usage};
 use common::store::Verified;
 use common::validation::Validator;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use futures_util::TryStreamExt;
 use http::{HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, Empty, StreamBody as Frames};
@@ -44,8 +45,7 @@ fn disposition(number: &InvoiceNumber) -> String {
     format!("attachment; filename=\"{number}.pdf\"; filename*=UTF-8''{}", percent::encode(utf8.as_bytes(), false))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<StreamBody>, ApiError> {
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let number = common::http::path_param(&req, "invoiceNumber", InvoiceNumber::parse)?;
     let query = common::http::Query::new(&req, &["delivery"])?;

@@ -16,7 +16,7 @@ use common::runtime::{self, BoxFuture, StreamBody};
 use common::service::{invoices, runs, usage};
 use common::store::{ByteStream, PageRequest, Verified};
 use common::validation::Validator;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use futures_util::{StreamExt, TryStreamExt};
 use http::{HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, StreamBody as Frames};
@@ -110,8 +110,7 @@ fn bundled(i: &Invoice, only: &Option<BTreeSet<InvoiceNumber>>) -> bool {
     i.pdf().is_some() && only.as_ref().is_none_or(|o| o.contains(&i.invoice_number))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<StreamBody>, ApiError> {
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let query = common::http::Query::new(&req, &["period", "run"])?;
     let mut v = Validator::new();

@@ -14,7 +14,7 @@ use common::runtime::{self, BoxFuture, StreamBody};
 use common::service::{billings, usage};
 use common::store::{Page, PageRequest};
 use common::validation::Validator;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use futures_util::TryStreamExt;
 use http::{HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, StreamBody as Frames};
@@ -82,8 +82,7 @@ impl Cursor {
     }
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<StreamBody>, ApiError> {
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let query = common::http::Query::new(&req, &["from", "to", "status", "encoding"])?;
     let mut v = Validator::new();

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
+use common::caller::Caller;
 use common::domain::{BillingId, TenantId};
 use common::runtime::{self, BoxFuture};
 use common::service::billings::{self, BillingView};
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
@@ -16,8 +17,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
     Box::pin(runtime::dispatch(ROUTE, app, req, handle))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let id = common::http::path_param(&req, "billingId", BillingId::parse)?;
     let record = billings::get(&app, &caller, &tenant, &id).await?;

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
+use common::caller::Caller;
 use common::runtime::{self, BoxFuture};
 use common::service::invoices;
 use common::views::IssuerView;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "GET /v1/issuer";
@@ -15,8 +16,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
     Box::pin(runtime::dispatch(ROUTE, app, req, handle))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, _req: Request) -> Result<Response<Body>, ApiError> {
     let settings = invoices::get_issuer(&app, &caller).await?;
     common::http::tagged(&settings.etag(), &IssuerView::from(settings))
 }

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use common::caller::Caller;
 use common::runtime::{self, BoxFuture};
 use common::service::principals;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
@@ -15,8 +16,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
     Box::pin(runtime::dispatch(ROUTE, app, req, handle))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     common::http::Query::new(&req, &[])?;
     let me = principals::me(&app, &caller).await?;
     common::http::json(StatusCode::OK, &me)

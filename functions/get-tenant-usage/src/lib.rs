@@ -5,10 +5,11 @@
 
 use std::sync::Arc;
 
+use common::caller::Caller;
 use common::domain::TenantId;
 use common::runtime::{self, BoxFuture};
 use common::service::usage;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
@@ -19,8 +20,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
     Box::pin(runtime::dispatch(ROUTE, app, req, handle))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     let id = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let query = common::http::Query::new(&req, &["from", "to"])?;
     let (from, to) = usage::report_range(query.get("from"), query.get("to"), app.clock.now().date_naive())?;

@@ -4,11 +4,12 @@ mod pdf;
 
 use std::sync::Arc;
 
+use common::caller::Caller;
 use common::domain::{BillingId, TenantId};
 use common::runtime::{self, BoxFuture};
 use common::service::invoices;
 use common::views::InvoiceView;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use lambda_http::{Body, Request, Response};
 
 pub use pdf::{PdfRenderer, document};
@@ -20,8 +21,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
     Box::pin(runtime::dispatch(ROUTE, app, req, handle))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     caller.require_operator()?;
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let id = common::http::path_param(&req, "billingId", BillingId::parse)?;

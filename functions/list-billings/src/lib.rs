@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
+use common::caller::Caller;
 use common::domain::TenantId;
 use common::runtime::{self, BoxFuture};
 use common::service::billings::{self, BillingView};
 use common::service::contracts::PageView;
 use common::store::{MAX_PAGE, PageRequest};
 use common::validation::Validator;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
@@ -22,8 +23,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
     Box::pin(runtime::dispatch(ROUTE, app, req, handle))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let query = common::http::Query::new(&req, &["from", "to", "status", "limit", "cursor"])?;
     let mut v = Validator::new();

@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 
+use common::caller::Caller;
 use common::domain::BillingPeriod;
 use common::runtime::{self, BoxFuture};
 use common::service::contracts::PageView;
 use common::service::runs;
 use common::store::{MAX_PAGE, PageRequest};
 use common::validation::Validator;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
@@ -23,8 +24,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
     Box::pin(runtime::dispatch(ROUTE, app, req, handle))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     caller.require_operator()?;
     let query = common::http::Query::new(&req, &["period", "limit", "cursor"])?;
     let mut v = Validator::new();

@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
+use common::caller::Caller;
 use common::domain::{ContractId, TenantId};
 use common::runtime::{self, BoxFuture};
 use common::service::contracts::{self, ContractInput, PutConditions, PutOutcome};
 use common::views::ContractView;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "PUT /v1/tenants/{tenantId}/contracts/{contractId}";
@@ -16,8 +17,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
     Box::pin(runtime::dispatch(ROUTE, app, req, handle))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     caller.require_operator()?;
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let id = common::http::path_param(&req, "contractId", ContractId::parse)?;

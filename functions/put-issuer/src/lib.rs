@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
+use common::caller::Caller;
 use common::runtime::{self, BoxFuture};
 use common::service::invoices::{self, IssuerInput};
 use common::views::IssuerView;
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use lambda_http::{Body, Request, Response};
 
 pub const ROUTE: &str = "PUT /v1/issuer";
@@ -15,8 +16,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
     Box::pin(runtime::dispatch(ROUTE, app, req, handle))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     caller.require_operator()?;
     let precondition = common::http::if_match(&req)?;
     let input: IssuerInput = common::http::json_body(&req)?;

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use common::caller::Caller;
 use common::runtime::{self, BoxFuture};
 use common::service::principals::{self, NewPrincipal};
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 
@@ -16,8 +17,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
     Box::pin(runtime::dispatch(ROUTE, app, req, handle))
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     caller.require_operator()?;
     let input: NewPrincipal = common::http::json_body(&req)?;
     let registered = principals::register(&app, &caller, input).await?;

@@ -11,7 +11,7 @@ use common::export::csv::{self, CsvEncoding};
 use common::runtime::{self, BoxFuture, StreamBody};
 use common::service::runs;
 use common::store::{Page, PageRequest};
-use common::{ApiError, App, caller};
+use common::{ApiError, App};
 use futures_util::TryStreamExt;
 use http::{HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, StreamBody as Frames};
@@ -58,8 +58,7 @@ impl Cursor {
     }
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Result<Response<StreamBody>, ApiError> {
-    let caller = caller::of_request(&app, &req).await?;
+async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<StreamBody>, ApiError> {
     caller.require_operator()?;
     let run = common::http::path_param(&req, "runId", RunId::parse)?;
     // The first page is read before the head is sent, so that a missing run gets its 404.
