@@ -1,4 +1,10 @@
-//! Exports of billing data for spreadsheets.
+//! The files the API streams: billing data for spreadsheets, run reports, invoice bundles.
 
+pub mod bundle;
 pub mod csv;
+pub mod files;
+mod paged;
+pub mod pdf;
 pub mod zip;
+
+pub use paged::paged;

@@ -1,6 +1,7 @@
 //! Reading requests and writing responses, the same way in every route.
 
 mod body;
+pub mod download;
 pub mod idempotency;
 pub mod percent;
 mod preconditions;

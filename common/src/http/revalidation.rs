@@ -48,7 +48,7 @@ impl Conditional {
 }
 
 /// Weak comparison, as `If-None-Match` uses: `W/"x"` and `"x"` match; `*` matches anything.
-fn matches_any(list: &str, etag: &str) -> bool {
+pub(crate) fn matches_any(list: &str, etag: &str) -> bool {
     let opaque = |t: &str| t.trim().trim_start_matches("W/").to_owned();
     let have = opaque(etag);
     list.split(',').any(|t| t.trim() == "*" || opaque(t) == have)

@@ -7,16 +7,13 @@ use std::time::Duration;
 
 use common::caller::Caller;
 use common::domain::{InvoiceNumber, Metered, TenantId};
-use common::http::percent;
+use common::export::pdf::invoice_pdf;
+use common::http::download::{attachment, empty, file, header_value, not_modified};
 use common::runtime::{self, BoxFuture, StreamBody};
 use common::service::{invoices, usage};
-use common::store::Verified;
 use common::validation::Validator;
 use common::{ApiError, App};
-use futures_util::TryStreamExt;
 use http::{HeaderValue, StatusCode, header};
-use http_body_util::{BodyExt, Empty, StreamBody as Frames};
-use hyper::body::Frame;
 use lambda_http::{Request, Response};
 
 pub const ROUTE: &str = "GET /v1/tenants/{tenantId}/invoices/{invoiceNumber}/pdf";
@@ -29,77 +26,40 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Strea
     Box::pin(runtime::dispatch_stream(ROUTE, app, req, handle))
 }
 
-fn empty(status: StatusCode) -> Response<StreamBody> {
-    let mut r = Response::new(Empty::new().map_err(|never| match never {}).boxed_unsync());
-    *r.status_mut() = status;
-    r
-}
-
-fn header_value(v: &str) -> Result<HeaderValue, ApiError> {
-    HeaderValue::from_str(v).map_err(|e| ApiError::Internal(format!("header value: {e}")))
-}
-
-/// RFC 6266: an ASCII fallback and the UTF-8 name, 請求書_<number>.pdf.
-fn disposition(number: &InvoiceNumber) -> String {
-    let utf8 = format!("請求書_{number}.pdf");
-    format!("attachment; filename=\"{number}.pdf\"; filename*=UTF-8''{}", percent::encode(utf8.as_bytes(), false))
-}
-
 async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<StreamBody>, ApiError> {
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     let number = common::http::path_param(&req, "invoiceNumber", InvoiceNumber::parse)?;
     let query = common::http::Query::new(&req, &["delivery"])?;
     let mut v = Validator::new();
-    let redirect = match query.get("delivery") {
-        None | Some("stream") => false,
-        Some("redirect") => true,
-        Some(_) => {
-            v.add("query.delivery", "must be stream (the default) or redirect");
-            false
-        }
-    };
+    let redirect = v.check_opt("query.delivery", query.get("delivery"), |d| match d {
+        "stream" => Ok(false),
+        "redirect" => Ok(true),
+        _ => Err("must be stream (the default) or redirect".to_owned()),
+    });
     v.finish()?;
     let (_, key, info) = invoices::pdf_of(&app, &caller, &tenant, &number).await?;
     let etag = format!("\"{}\"", info.sha256);
-
-    if redirect {
-        let url = app.stores.objects.presign_get(&key, REDIRECT_TTL).await?;
+    if redirect.flatten() == Some(true) {
         let mut r = empty(StatusCode::SEE_OTHER);
-        r.headers_mut().insert(header::LOCATION, header_value(&url)?);
+        r.headers_mut().insert(header::LOCATION, header_value(&app.stores.objects.presign_get(&key, REDIRECT_TTL).await?)?);
         r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return Ok(r);
     }
-    let not_modified =
-        common::http::header(&req, "if-none-match")?.is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
-    if not_modified {
+    if not_modified(&req, &etag)? {
         let mut r = empty(StatusCode::NOT_MODIFIED);
         r.headers_mut().insert(header::ETAG, header_value(&etag)?);
         return Ok(r);
     }
     let range = common::http::parse_range(common::http::header(&req, "range")?);
-    let object = app.stores.objects.get_object(&key, range).await?.ok_or_else(|| ApiError::Internal(format!("the PDF of {number} is missing from storage")))?;
-    let size = object.meta.size;
-    let span = object.span;
-    if size != info.size {
-        return Err(ApiError::Internal(format!("the stored PDF of {number} is {size} bytes; the invoice recorded {}", info.size)));
-    }
-    // A whole PDF is checked against the invoice's SHA-256 as it streams (a part cannot be).
-    let stream = if span.is_none() { Box::pin(Verified::new(object.stream, info)) } else { object.stream };
-    let log_number = number.to_string();
-    // A storage error mid-way (or bytes that are not the invoice's) ends the response without its
-    // final chunk, so the client sees it incomplete; the reason goes to the log.
-    let frames = stream.inspect_err(move |e| tracing::error!(error = %e, invoice = %log_number, "PDF stream failed mid-way")).map_ok(Frame::data);
-    let body = usage::metered_stream(app.clone(), tenant.clone(), Frames::new(frames).boxed_unsync(), Metered::default());
-    let mut r = Response::new(body);
-    *r.status_mut() = if span.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
+    let pdf = invoice_pdf(&app, &number, &key, info, range).await?;
+    let body = usage::metered_stream(app, tenant, pdf.body, Metered::default());
+    let mut r = file(body, "application/pdf", attachment(&format!("{number}.pdf"), &format!("請求書_{number}.pdf"))?, "private, max-age=0");
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
-    h.insert(header::CONTENT_DISPOSITION, header_value(&disposition(&number))?);
     h.insert(header::ETAG, header_value(&etag)?);
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=0"));
-    if let Some((start, end)) = span {
-        h.insert(header::CONTENT_RANGE, header_value(&format!("bytes {start}-{end}/{size}"))?);
+    if let Some((start, end)) = pdf.span {
+        *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+        r.headers_mut().insert(header::CONTENT_RANGE, header_value(&format!("bytes {start}-{end}/{}", pdf.size))?);
     }
     Ok(r)
 }
