@@ -131,12 +131,19 @@ impl ApiError {
 
 /// RFC 9457 problem details, with field-level `errors` for validation problems.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
+    /// `urn:seikyu:problem:<kind>`, one per kind of refusal (`validation-error`, `not-found`, ...).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^urn:seikyu:problem:[a-z-]+$"))]
     pub r#type: String,
     pub title: String,
+    /// The HTTP status, repeated.
     pub status: u16,
+    /// What happened, for a person to read.
     pub detail: String,
+    /// The request id (API Gateway's), to quote when reporting a problem.
     pub instance: String,
+    /// Every field refused, for validation problems and refused uploads.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }

@@ -51,6 +51,7 @@ pub fn tenant_policy(api: &ApiArn, tenant: &TenantId) -> Value {
 
 /// An access key pair, shown once.
 #[derive(Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AccessKeyPair {
     pub access_key_id: String,

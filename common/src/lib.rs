@@ -12,6 +12,8 @@ pub mod export;
 pub mod http;
 pub mod iam;
 pub mod metrics;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod runtime;
 pub mod service;
 pub mod store;

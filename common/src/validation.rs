@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// One problem with one field of the client's input. `field` is a JSON pointer-like dotted path
 /// (`customerProfile.billingContact.email`, `lines[2].quantity`, `path.tenantId`, `query.limit`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,

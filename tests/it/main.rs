@@ -23,6 +23,7 @@ mod issued_pdf;
 mod issuing;
 mod lifecycle_props;
 mod limits;
+mod openapi;
 mod principals;
 mod revalidation;
 mod routes_access;

@@ -70,6 +70,7 @@ pub fn parse_unit_price(p: i64) -> Result<Yen, String> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BillingLine {
     pub description: String,
@@ -87,6 +88,7 @@ impl BillingLine {
 
 /// Where a billing record is in its life; see `lifecycle` for what each step freezes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum BillingStatus {
     Draft,

@@ -83,6 +83,7 @@ pub fn charge(contract: &Contract, period: BillingPeriod) -> Option<Charge> {
 
 /// Which day an invoice is issued on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum IssueOn {
     /// The period's last day (月末締め). The default.
@@ -95,6 +96,7 @@ pub enum IssueOn {
 /// How generated invoices are dated: issued on a day after the period, due on a day some months
 /// after the period (`dueDay` past the month's end means its last day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceDates {
     pub issue_on: IssueOn,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{ContractId, TenantId, Yen};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum BillingCycle {
     Monthly,
@@ -23,6 +24,7 @@ impl BillingCycle {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ContractStatus {
     Active,

@@ -113,6 +113,7 @@ impl fmt::Display for InvoiceNumber {
 
 /// Where an invoice is in its life; see `lifecycle` for what each step freezes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum InvoiceStatus {
     /// Numbered, its PDF being rendered: not yet an invoice anyone but the operator sees.
@@ -165,6 +166,7 @@ pub enum PdfSource {
 
 /// The issuer as printed on one invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuerSnapshot {
     pub name: String,
@@ -181,6 +183,7 @@ impl From<&IssuerSettings> for IssuerSnapshot {
 
 /// The stored PDF (its object key follows from the invoice: `tenants/<id>/invoices/<number>.pdf`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PdfInfo {
     pub sha256: String,

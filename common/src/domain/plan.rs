@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::PlanTier;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum QuotaPeriod {
     Day,
@@ -15,6 +16,7 @@ pub enum QuotaPeriod {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Quota {
     pub limit: u64,
@@ -22,6 +24,7 @@ pub struct Quota {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UsagePlan {
     pub tier: PlanTier,
@@ -44,6 +47,7 @@ pub fn usage_plan(tier: PlanTier) -> UsagePlan {
 /// A method throttled below its plan (API Gateway's per-method throttling in a usage plan): each
 /// key gets a bucket of its own for the method, used instead of the plan's.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MethodThrottle {
     pub method: &'static str,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::Yen;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TaxCategory {
     /// 10%.
@@ -34,6 +35,7 @@ impl TaxCategory {
 /// How the issuer rounds each rate's tax to whole yen (端数処理), applied to the magnitude so that
 /// a negative subtotal (a credit) rounds symmetrically.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Rounding {
     /// 切り捨て: toward zero. The default.
@@ -72,6 +74,7 @@ impl Rounding {
 
 /// One rate's totals on an invoice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RateTotal {
     pub tax_category: TaxCategory,
@@ -84,6 +87,7 @@ pub struct RateTotal {
 
 /// An invoice's totals: per rate (10% first), and overall.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
     pub by_rate: Vec<RateTotal>,

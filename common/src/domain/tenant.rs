@@ -7,6 +7,7 @@ use super::{ApiKeyId, Email, PostalCode, TenantId};
 
 /// Usage-plan tier; each has its own throttle and quota (see the usage-plan work).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PlanTier {
     Basic,
@@ -28,6 +29,7 @@ impl PlanTier {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TenantStatus {
     Active,
@@ -50,6 +52,7 @@ impl TenantStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BillingContact {
     pub name: String,
@@ -58,6 +61,7 @@ pub struct BillingContact {
 
 /// Who the invoices are addressed to (company name + 御中) and where they go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerProfile {
     pub company_name: String,

@@ -22,37 +22,53 @@ pub const NOTES_LINES: usize = 20;
 pub const MAX_LINES: usize = 500;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LineInput {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub description: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000))]
     pub quantity: i64,
+    #[cfg_attr(feature = "openapi", schema(minimum = -999_999_999, maximum = 999_999_999))]
     pub unit_price: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::TaxCategory))]
     pub tax_category: String,
 }
 
 /// `POST /v1/tenants/{tenantId}/billings`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewBilling {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::BillingPeriod))]
     pub period: String,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 500))]
     pub lines: Vec<LineInput>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
     pub notes: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = chrono::NaiveDate))]
     pub issue_date: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = chrono::NaiveDate))]
     pub due_date: String,
 }
 
 /// `PATCH .../billings/{billingId}`: a merge patch; `lines` replaces all lines.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BillingPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<LineInput>, min_items = 1, max_items = 500))]
     pub lines: Patch<Vec<LineInput>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, min_length = 1, max_length = 2000))]
     pub notes: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = chrono::NaiveDate))]
     pub issue_date: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = chrono::NaiveDate))]
     pub due_date: Patch<String>,
 }
 
@@ -92,6 +108,7 @@ fn check_totals(content: &BillingContent, v: &mut Validator) {
 /// `rounding` are the invoice's (frozen when the number was bound); a draft's totals use today's
 /// rounding, and `rounding` says which.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BillingView {
     pub billing_id: BillingId,
@@ -99,9 +116,11 @@ pub struct BillingView {
     pub period: BillingPeriod,
     pub status: BillingStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub invoice_number: Option<InvoiceNumber>,
     pub lines: Vec<BillingLine>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub notes: Option<String>,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,

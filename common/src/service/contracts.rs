@@ -17,17 +17,25 @@ const NOTES_LINES: usize = 20;
 
 /// `PUT /v1/tenants/{tenantId}/contracts/{contractId}`: the whole contract.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContractInput {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub plan_name: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 999_999_999_999_i64))]
     pub monthly_fee: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = chrono::NaiveDate))]
     pub start_date: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<chrono::NaiveDate>))]
     pub end_date: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::BillingCycle))]
     pub billing_cycle: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::domain::ContractStatus>))]
     pub status: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
     pub notes: Option<String>,
 }
 

@@ -19,6 +19,7 @@ use super::billings::MAX_LINES;
 
 /// What generating did (or, in a dry run, would do) for one tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = GenerationOutcome))]
 #[serde(rename_all = "camelCase")]
 pub enum Outcome {
     Created,
@@ -31,6 +32,7 @@ pub enum Outcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = GeneratedDraft))]
 #[serde(rename_all = "camelCase")]
 pub struct Generated {
     pub tenant_id: TenantId,
@@ -39,6 +41,7 @@ pub struct Generated {
     /// The lines and totals generated (with today's rounding), when there are any.
     pub lines: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub totals: Option<Totals>,
 }
 

@@ -212,8 +212,10 @@ pub async fn list(app: &App, caller: &Caller, tenant: &TenantId, mut filter: Inv
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VoidInput {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub reason: String,
 }
 
@@ -244,9 +246,11 @@ pub async fn void(app: &App, caller: &Caller, tenant: &TenantId, number: &Invoic
 
 /// `POST .../paid`: an optional body; without `paidOn` the payment is dated today in Japan.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PaidInput {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<chrono::NaiveDate>))]
     pub paid_on: Option<String>,
 }
 

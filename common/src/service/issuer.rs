@@ -11,14 +11,21 @@ use crate::http::IfMatch;
 use crate::validation::{Validator, text};
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IssuerInput {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub address: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::RegistrationNumber))]
     pub registration_number: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 300))]
     pub bank_details: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::InvoicePrefix))]
     pub invoice_prefix: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::domain::Rounding>))]
     pub rounding: Option<String>,
     #[serde(default)]
     pub invoice_dates: Option<InvoiceDatesInput>,
@@ -26,10 +33,14 @@ pub struct IssuerInput {
 
 /// `invoiceDates`: how month-end runs date what they generate.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InvoiceDatesInput {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::IssueOn))]
     pub issue_on: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 3))]
     pub due_months_after_period: i64,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 31))]
     pub due_day: i64,
 }
 

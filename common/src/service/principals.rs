@@ -16,11 +16,15 @@ use crate::validation::Validator;
 
 /// `POST /v1/principals`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewPrincipal {
+    /// An IAM user or role ARN, or an STS assumed-role ARN (which registers its role).
     pub arn: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::Role))]
     pub role: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::domain::TenantId>))]
     pub tenant_id: Option<String>,
     /// Mint an access key pair for the user (the local gateway only).
     #[serde(default)]
@@ -29,14 +33,17 @@ pub struct NewPrincipal {
 
 /// A principal as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PrincipalView {
     pub principal_id: PrincipalId,
     pub arn: PrincipalArn,
     pub role: Role,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub tenant_id: Option<TenantId>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub registered_at: Option<DateTime<Utc>>,
 }
 
@@ -48,11 +55,13 @@ impl From<&Principal> for PrincipalView {
 
 /// What registering answers: the principal, and the access key minted for it (shown this once).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RegisteredPrincipal))]
 #[serde(rename_all = "camelCase")]
 pub struct Registered {
     #[serde(flatten)]
     pub principal: PrincipalView,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub access_key: Option<AccessKeyPair>,
     /// False when the principal was already registered to the same owner (nothing changed).
     #[serde(skip)]
@@ -60,6 +69,7 @@ pub struct Registered {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PrincipalList {
     pub items: Vec<PrincipalView>,
 }
@@ -207,6 +217,7 @@ pub async fn remove(app: &App, caller: &Caller, arn: &PrincipalArn) -> Result<()
 
 /// The tenant part of `/v1/me`.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MeTenant {
     pub name: String,
@@ -216,21 +227,26 @@ pub struct MeTenant {
 
 /// `GET /v1/me`: who the caller is, so a client needs no tenant id configured.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Me {
     pub role: Role,
     pub principal: PrincipalArn,
     pub principal_id: PrincipalId,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub api_key_id: Option<ApiKeyId>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub tenant_id: Option<TenantId>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub tenant: Option<MeTenant>,
     /// The usage plan the caller's API key is on (the operator's key is on premium).
     pub plan: UsagePlan,
     /// The exports' own throttles under that plan (`billings.csv`, `invoices.zip`): API Gateway's
     /// 429 says no Retry-After, so a client paces itself from these.
+    #[cfg_attr(feature = "openapi", schema(min_items = 2, max_items = 2))]
     pub method_throttles: [MethodThrottle; 2],
 }
 

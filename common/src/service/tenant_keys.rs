@@ -16,6 +16,7 @@ use crate::store::{ApiKeyRecord, Owner, StoreError};
 
 /// A key as shown once to the operator, to hand to the tenant's client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct KeyView {
     pub id: ApiKeyId,
@@ -88,11 +89,13 @@ pub(crate) async fn sync(app: &App, tenant: &Tenant) -> Result<(), ApiError> {
 
 /// `POST /v1/tenants/{tenantId}/api-key/rotate`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RotatedApiKey))]
 #[serde(rename_all = "camelCase")]
 pub struct Rotated {
     pub tenant_id: TenantId,
     pub api_key: KeyView,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub revoked_api_key_id: Option<ApiKeyId>,
 }
 

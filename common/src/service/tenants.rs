@@ -15,63 +15,86 @@ const NAME_MAX: usize = 100;
 const ADDRESS_MAX: usize = 200;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BillingContactInput {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::Email))]
     pub email: String,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerProfileInput {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub company_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::PostalCode))]
     pub postal_code: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub address: String,
     pub billing_contact: BillingContactInput,
 }
 
 /// `POST /v1/tenants`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTenant {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
     pub customer_profile: CustomerProfileInput,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::PlanTier))]
     pub plan_tier: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BillingContactPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1, max_length = 100))]
     pub name: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::Email))]
     pub email: Patch<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerProfilePatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1, max_length = 100))]
     pub company_name: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::PostalCode))]
     pub postal_code: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1, max_length = 200))]
     pub address: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = BillingContactPatch))]
     pub billing_contact: Patch<BillingContactPatch>,
 }
 
 /// `PATCH /v1/tenants/{tenantId}`: a JSON merge patch of the writable fields.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TenantPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1, max_length = 100))]
     pub name: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = CustomerProfilePatch))]
     pub customer_profile: Patch<CustomerProfilePatch>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::PlanTier))]
     pub plan_tier: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::TenantStatus))]
     pub status: Patch<String>,
 }
 

@@ -27,14 +27,18 @@ pub const MAX_UPLOAD: u64 = 100 * 1024 * 1024;
 pub const UPLOAD_TTL: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UploadRequest {
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 104_857_600))]
     pub content_length: i64,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UploadUrl {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^PUT$"))]
     pub method: &'static str,
     pub url: String,
     /// Send exactly these headers with the PUT.
@@ -43,8 +47,10 @@ pub struct UploadUrl {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UploadComplete {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9A-Fa-f]{64}$"))]
     pub sha256: String,
 }
 

@@ -50,6 +50,7 @@ pub fn metered_stream(app: Arc<App>, tenant: TenantId, body: StreamBody, base: M
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = UsageCounts))]
 #[serde(rename_all = "camelCase")]
 pub struct Counts {
     pub requests: u64,
@@ -68,6 +69,7 @@ impl Counts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = UsageDay))]
 #[serde(rename_all = "camelCase")]
 pub struct Day {
     pub date: NaiveDate,
@@ -77,6 +79,7 @@ pub struct Day {
 
 /// The quota's current period: what is used and what is left.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct QuotaNow {
     pub period: QuotaPeriod,
@@ -89,24 +92,28 @@ pub struct QuotaNow {
 
 /// `GET /v1/tenants/{tenantId}/usage`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TenantUsage {
     pub tenant_id: TenantId,
     pub plan_tier: PlanTier,
     pub plan: UsagePlan,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub api_key_id: Option<ApiKeyId>,
     pub from: NaiveDate,
     pub to: NaiveDate,
     /// Every day of the range, days without use included.
     pub days: Vec<Day>,
     pub totals: Counts,
-    /// `None` when the tenant has no key (offboarded).
+    /// `null` when the tenant has no key (offboarded).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub quota: Option<QuotaNow>,
 }
 
 /// One tenant's line in `GET /v1/usage`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TenantMonth {
     pub tenant_id: TenantId,
@@ -118,6 +125,7 @@ pub struct TenantMonth {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UsagePage {
     pub period: BillingPeriod,
@@ -125,6 +133,7 @@ pub struct UsagePage {
     pub to: NaiveDate,
     pub items: Vec<TenantMonth>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub next_cursor: Option<String>,
 }
 

@@ -5,6 +5,7 @@ use crate::domain::{BillingCycle, Contract, ContractId, ContractStatus, TenantId
 
 /// A contract. `version` is what `If-Match` takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ContractView {
     pub contract_id: ContractId,
@@ -13,10 +14,12 @@ pub struct ContractView {
     pub monthly_fee: Yen,
     pub start_date: NaiveDate,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub end_date: Option<NaiveDate>,
     pub billing_cycle: BillingCycle,
     pub status: ContractStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub notes: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

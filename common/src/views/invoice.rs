@@ -10,6 +10,7 @@ use crate::domain::{
 /// or uploaded) and the record's version are storage matters and are not shown; the ETag
 /// revalidates it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceView {
     pub invoice_number: InvoiceNumber,
@@ -22,16 +23,20 @@ pub struct InvoiceView {
     pub issuer: IssuerSnapshot,
     pub lines: Vec<BillingLine>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub notes: Option<String>,
     pub rounding: Rounding,
     pub totals: Totals,
     pub status: InvoiceStatus,
     /// The stored PDF's SHA-256 (also its download's ETag) and size, once it is stored.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub pdf: Option<PdfInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub paid_on: Option<NaiveDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub void_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -6,6 +6,7 @@ use crate::domain::{InvoiceDates, InvoicePrefix, IssuerSettings, RegistrationNum
 /// The issuer's settings (the operator as a qualified-invoice issuer). `version` is what
 /// `If-Match` takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuerView {
     pub name: String,

@@ -7,6 +7,7 @@ use crate::service::tenants::Onboarded;
 
 /// A tenant. `version` is what `If-Match` takes (the ETag's number).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TenantView {
     pub tenant_id: TenantId,
@@ -16,6 +17,7 @@ pub struct TenantView {
     pub status: TenantStatus,
     /// The id of the tenant's API key (its value is shown once, when it is made).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub api_key_id: Option<ApiKeyId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -40,6 +42,7 @@ impl From<Tenant> for TenantView {
 
 /// A tenant just onboarded, with its API key's value: the one time it is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OnboardedView {
     #[serde(flatten)]

@@ -1,11 +1,13 @@
 //! The local stand-in for API Gateway: every route on localhost with SigV4 verification, API
 //! keys and API Gateway's exact answers, calling each route's handler in-process with the REST
 //! proxy event API Gateway would send. Its route table is the one list of routes: the SAM
-//! template, `events/` and the tests are all held against it.
+//! template, `events/`, the OpenAPI document and the tests are all held against it. It also serves
+//! that document, and a page made from it, at `/openapi.json` and `/docs` (local only).
 
 pub mod answers;
 pub mod credentials;
 pub mod demo;
+pub mod docs;
 mod event;
 pub mod iam;
 pub mod keys;

@@ -61,6 +61,7 @@ async fn main() {
         }
     };
     eprintln!("seikyu local gateway on {} (data in {})", started.endpoint, options.data_dir.display());
+    eprintln!("the API's contract: {0}/openapi.json, as a page: {0}/docs", started.endpoint);
     if let Some(demo) = &started.demo {
         eprintln!("demo credentials: {}\n", options.data_dir.join(local_gateway::demo::FILE).display());
         eprintln!("{}", local_gateway::demo::commands(demo));

@@ -87,6 +87,11 @@ impl Gateway {
     pub async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<GatewayBody> {
         let started = Instant::now();
         let request_id = crate::request_id();
+        // The API's contract, local only: unsigned, before any route is matched.
+        if let Some(resp) = crate::docs::serve(req.method(), req.uri().path()) {
+            tracing::info!(target: "gateway", method = %req.method(), route = req.uri().path(), status = resp.status().as_u16(), latency_ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+            return resp.map(full);
+        }
         if req.uri().path().starts_with("/_objects/")
             && let Some(store) = &self.objects
         {

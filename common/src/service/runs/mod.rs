@@ -30,10 +30,13 @@ const FAILURES_SHOWN: usize = 100;
 
 /// `POST /v1/invoice-runs`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RunInput {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::BillingPeriod))]
     pub period: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<crate::domain::TenantId>>, min_items = 1))]
     pub tenants: Option<Vec<String>>,
     #[serde(default)]
     pub generate: Option<bool>,
@@ -42,6 +45,7 @@ pub struct RunInput {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RunFailure))]
 #[serde(rename_all = "camelCase")]
 pub struct Failure {
     pub tenant_id: TenantId,
@@ -50,6 +54,7 @@ pub struct Failure {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CountsView {
     pub total: u64,
@@ -61,11 +66,13 @@ pub struct CountsView {
 
 /// A run as the API shows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RunView {
     pub run_id: RunId,
     pub period: BillingPeriod,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub tenants: Option<Vec<TenantId>>,
     pub generate: bool,
     pub state: RunState,
@@ -73,12 +80,15 @@ pub struct RunView {
     pub counts: CountsView,
     /// Invoices issued per second since the run started.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub issued_per_second: Option<f64>,
     pub failures: Vec<Failure>,
     pub created_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub started_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub finished_at: Option<DateTime<Utc>>,
 }
 
@@ -113,6 +123,7 @@ impl RunView {
 
 /// What a dry run would do: per tenant, what generating gives (or the drafts already there).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DryRunReport))]
 #[serde(rename_all = "camelCase")]
 pub struct DryRun {
     pub period: BillingPeriod,
