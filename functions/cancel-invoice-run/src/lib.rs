@@ -1,5 +1,5 @@
 //! `POST /v1/invoice-runs/{runId}/cancel`: Stops a run taking new items (operator only); what is
-//! not issued stays draft. Answers the run; 409 when it has finished already.
+//! not issued stays draft. Answers the run; a run that has finished already is answered as it is.
 
 use std::sync::Arc;
 
