@@ -130,7 +130,7 @@ fn the_run_worker_drains_its_queue_safely() {
     assert!(matches!(&source["EventSourceArn"], Value::Tagged(g) if g.tag == "GetAtt" && g.value.as_str() == Some("RunQueue.Arn")));
     assert_eq!(source["FunctionResponseTypes"][0].as_str(), Some("ReportBatchItemFailures"));
     assert_eq!(source["ScalingConfig"]["MaximumConcurrency"].as_u64(), worker["ReservedConcurrentExecutions"].as_u64());
-    let receives: Vec<&Value> = statements_of(&t, "RunWorkerFunction").into_iter().filter(|s| actions(s).iter().any(|a| *a == "sqs:ReceiveMessage")).collect();
+    let receives: Vec<&Value> = statements_of(&t, "RunWorkerFunction").into_iter().filter(|s| actions(s).contains(&"sqs:ReceiveMessage")).collect();
     assert_eq!(receives.len(), 1);
     assert!(matches!(&receives[0]["Resource"], Value::Tagged(g) if g.tag == "GetAtt" && g.value.as_str() == Some("RunQueue.Arn")), "{receives:?}");
     let timeout = worker["Timeout"].as_u64().expect("worker timeout");
