@@ -16,7 +16,7 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     /// Renders invoice PDFs; only the routes that issue invoices need one.
-    pub renderer: Option<crate::service::invoices::SharedRenderer>,
+    pub renderer: Option<crate::render::SharedRenderer>,
     /// Manages tenants' API keys on usage plans; only the tenant and usage routes need it.
     pub keys: Option<Arc<dyn crate::apikeys::ApiKeys>>,
     /// Mints access keys for registered users: the local gateway only (IAM itself on AWS).

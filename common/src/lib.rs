@@ -14,9 +14,11 @@ pub mod iam;
 pub mod metrics;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod render;
 pub mod runtime;
 pub mod service;
 pub mod store;
+pub mod stream;
 pub mod telemetry;
 pub mod validation;
 pub mod views;

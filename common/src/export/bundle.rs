@@ -15,9 +15,9 @@ use super::zip::{ZipWriter, dos_date};
 use crate::app::App;
 use crate::caller::Caller;
 use crate::domain::{BillingPeriod, Invoice, InvoiceFilter, InvoiceNumber, InvoiceStatus, TenantId};
-use crate::runtime::StreamBody;
 use crate::service::invoices;
 use crate::store::{ByteStream, Page, PageRequest, Verified};
+use crate::stream::StreamBody;
 
 /// Invoices read per storage query.
 pub const PAGE: usize = 100;

@@ -9,9 +9,9 @@ use super::paged::paged;
 use crate::app::App;
 use crate::caller::Caller;
 use crate::domain::{BillingFilter, BillingRecord, RunId, RunItem, TenantId};
-use crate::runtime::StreamBody;
 use crate::service::{billings, runs};
 use crate::store::{Page, PageRequest};
+use crate::stream::StreamBody;
 
 /// Records or run items read per storage query.
 pub const PAGE: usize = 100;

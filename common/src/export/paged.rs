@@ -10,8 +10,8 @@ use http_body_util::{BodyExt, StreamBody as Frames};
 use hyper::body::Frame;
 
 use crate::error::ApiError;
-use crate::runtime::StreamBody;
 use crate::store::Page;
+use crate::stream::StreamBody;
 
 struct State<T, F, R> {
     pending: Option<Page<T>>,

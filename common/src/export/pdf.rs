@@ -9,8 +9,8 @@ use hyper::body::Frame;
 use crate::app::App;
 use crate::domain::{InvoiceNumber, PdfInfo};
 use crate::error::ApiError;
-use crate::runtime::StreamBody;
 use crate::store::{ByteRange, ObjectKey, Verified};
+use crate::stream::StreamBody;
 
 /// The PDF's body, and the part of it sent when a range was asked (`None`: all of it).
 pub struct PdfBody {

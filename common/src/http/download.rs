@@ -6,7 +6,7 @@ use http_body_util::{BodyExt, Empty};
 use lambda_http::{Request, Response};
 
 use crate::error::ApiError;
-use crate::runtime::StreamBody;
+use crate::stream::StreamBody;
 
 /// A header value made by the code (never client text): a failure is ours.
 pub fn header_value(v: &str) -> Result<HeaderValue, ApiError> {

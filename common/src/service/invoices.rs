@@ -3,8 +3,6 @@
 //! step can fail and be retried: a retry finds the number already bound to the billing record,
 //! renders the same bytes again, and finishes, never taking a second number.
 
-use std::sync::Arc;
-
 use chrono::NaiveDate;
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -20,10 +18,9 @@ use crate::error::ApiError;
 use crate::store::{ObjectKey, Page, PageRequest, StoreError};
 use crate::validation::{Validator, text};
 
-/// Turns an invoice into PDF bytes; the same invoice always gives the same bytes.
-pub trait InvoiceRenderer: Send + Sync {
-    fn render(&self, invoice: &Invoice) -> Result<Vec<u8>, String>;
-}
+// The renderer port is a leaf (`crate::render`), so the app can hold one without depending on
+// this service; re-exported here where issuing uses it.
+pub use crate::render::{InvoiceRenderer, SharedRenderer};
 
 /// How many times issuing re-reads and retries when another writer moved the counter or record.
 const MAX_ATTEMPTS: usize = 50;
@@ -289,6 +286,3 @@ pub async fn mark_paid(app: &App, caller: &Caller, tenant: &TenantId, id: &Billi
         Err(e) => Err(e.into()),
     }
 }
-
-/// Keeps `Arc` in the signature readable where renderers are passed around.
-pub type SharedRenderer = Arc<dyn InvoiceRenderer>;

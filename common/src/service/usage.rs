@@ -16,8 +16,8 @@ use crate::app::App;
 use crate::caller::Caller;
 use crate::domain::{ApiKeyId, BillingPeriod, Metered, PlanTier, QuotaPeriod, Tenant, TenantId, TenantStatus, UsagePlan, usage_plan};
 use crate::error::ApiError;
-use crate::runtime::StreamBody;
 use crate::store::{Page, PageRequest};
+use crate::stream::StreamBody;
 use crate::validation::Validator;
 
 /// Adds to the tenant's metering for today. Never fails the request it counts: a lost count is
@@ -43,7 +43,7 @@ pub async fn record_many(app: &App, deltas: &[(TenantId, Metered)]) {
 /// `body`, with the tenant's metering getting its bytes plus `base` (an export, say) once the
 /// last byte is out. A stream that fails mid-way counts nothing.
 pub fn metered_stream(app: Arc<App>, tenant: TenantId, body: StreamBody, base: Metered) -> StreamBody {
-    crate::runtime::at_completion(body, move |bytes| async move {
+    crate::stream::at_completion(body, move |bytes| async move {
         tracing::info!(bytes, "stream completed");
         record(&app, &tenant, Metered { bytes_streamed: bytes, ..base }).await;
     })
