@@ -17,14 +17,13 @@ fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
     v[v.len() / 2]
 }
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(20);
     let source = invoice_pdf::font_dir_from_env().join(invoice_pdf::FONT_FILE_NAME);
-    let original = std::fs::read(&source).expect("the font in layers/fonts (or FONT_DIR)");
+    let original = std::fs::read(&source)?;
     let prepared_dir = std::env::temp_dir().join(format!("font-load-{}", std::process::id()));
-    std::fs::create_dir_all(&prepared_dir).expect("a temporary directory");
-    std::fs::write(prepared_dir.join(invoice_pdf::PREPARED_FONT_FILE_NAME), invoice_pdf::prepare_font(&original).expect("prepares"))
-        .expect("writes the prepared font");
+    std::fs::create_dir_all(&prepared_dir)?;
+    std::fs::write(prepared_dir.join(invoice_pdf::PREPARED_FONT_FILE_NAME), invoice_pdf::prepare_font(&original)?)?;
     let original_dir = source.parent().unwrap_or(Path::new("."));
 
     let from_original = median_ms(runs, || assert!(invoice_pdf::Renderer::from_dir(original_dir).is_ok()));
@@ -33,4 +32,5 @@ fn main() {
     println!(
         "font load, medians of {runs}: from the original {from_original:.2} ms (read, strip hinting, parse); prepared {from_prepared:.2} ms (read, parse)"
     );
+    Ok(())
 }
