@@ -148,6 +148,9 @@ def event_for(function, demo):
         return {"Records": [{"messageId": "m1", "receiptHandle": "r1", "body": json.dumps({"kind": "plan", "runId": "run-2025-04-bench0001", "slice": 0}),
                              "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
                              "eventSourceARN": "arn:aws:sqs:ap-northeast-1:000000000000:runs", "awsRegion": "ap-northeast-1"}]}
+    if function == "repair-sweep":
+        return {"version": "0", "id": "bench", "detail-type": "Scheduled Event", "source": "aws.events", "account": "000000000000",
+                "time": "2025-04-01T00:00:00Z", "region": "ap-northeast-1", "resources": [], "detail": {}}
     event = json.loads(path.read_text())
     tenant = demo["tenants"][0]["tenantId"]
     role = "tenant" if event["requestContext"]["identity"]["userArn"].find("Tenant") >= 0 else "operator"

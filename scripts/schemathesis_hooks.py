@@ -10,6 +10,13 @@ Environment:
   SEIKYU_FUZZ_AS           "operator" (default) or "tenant" (the first demo tenant; every
                            {tenantId} in a path is that tenant's own id). Half of the contractId,
                            billingId, invoiceNumber, runId and principalId path parameters are ones that exist.
+                           An identifier the API answered with in this run (which a link passes on)
+                           is kept as it is: a tenant the operator just onboarded, a draft just created.
+                           In requests that fit the document, whole numbers in the body are written
+                           as integers (5, not 5.0).
+  SEIKYU_FUZZ_LOG          when set, a file to which every answer is appended as one JSON line
+                           (operation, phase, generation mode, status), which scripts/test-schemathesis
+                           tallies: how many operations got past validation to a 2xx.
 """
 
 import json
@@ -88,15 +95,78 @@ def filter_headers(context, headers):
     return not any(isinstance(v, str) and _CONTROL.search(v) for v in (headers or {}).values())
 
 
+# Identifiers the API answered with during this run (what a create made, what a read showed):
+# the document's links pass them from one step of the stateful phase to the next, which keeps them.
+_ID_NAMES = ("tenantId", "contractId", "billingId", "invoiceNumber", "runId", "principalId")
+_answered = set()
+
+
+def _whole_numbers_as_integers(value):
+    """`5.0` → `5`, through objects and arrays. JSON Schema counts 5.0 as an integer, so a request
+    that fits the document may carry one; the API reads integers only when they are written as
+    integers (the document's description says so), as any client writes them."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers_as_integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers_as_integers(v) for v in value]
+    return value
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    if case.path_parameters and "tenantId" in case.path_parameters:
-        case.path_parameters["tenantId"] = _tenant_id
-    # Half the time an identifier that exists, so the operations get past their 404s.
-    for name, ids in _ids.items():
-        if case.path_parameters and name in case.path_parameters and _random.random() < 0.5:
-            case.path_parameters[name] = _random.choice(ids)
+    positive = case.meta is not None and case.meta.generation.mode.value == "positive"
+    if positive and isinstance(case.body, (dict, list)):
+        body = _whole_numbers_as_integers(case.body)
+        if json.dumps(body) != json.dumps(case.body):
+            case.body = body
+    parameters = case.path_parameters or {}
+    for name, value in list(parameters.items()):
+        if (name, value) in _answered:
+            continue
+        if name == "tenantId":
+            parameters[name] = _tenant_id
+        # Half the time an identifier that exists, so the operations get past their 404s.
+        elif name in _ids and _random.random() < 0.5:
+            parameters[name] = _random.choice(_ids[name])
     kwargs["auth"] = _auth
+
+
+_log = open(os.environ["SEIKYU_FUZZ_LOG"], "a", encoding="utf-8") if os.environ.get("SEIKYU_FUZZ_LOG") else None
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    if 200 <= response.status_code < 300:
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            _answered.update((name, body[name]) for name in _ID_NAMES if isinstance(body.get(name), str))
+    if _log is None:
+        return
+    meta = case.meta
+    line = {
+        "operation": case.operation.label,
+        "phase": meta.phase.name.value if meta is not None else None,
+        "mode": meta.generation.mode.value if meta is not None else None,
+        "status": response.status_code,
+    }
+    if response.status_code == 400:
+        # Which fields validation refused: what a document looser than validation lets through.
+        try:
+            line["refused"] = sorted({e.get("field") for e in json.loads(response.content).get("errors", [])})
+        except (ValueError, AttributeError):
+            pass
+        # The refused headers' values (bodies and paths are in schemathesis's own report).
+        headers = {k.lower(): v for k, v in (case.headers or {}).items()}
+        sent = {f: headers.get(f[7:].lower()) for f in line.get("refused", []) if f and f.startswith("header.")}
+        if sent:
+            line["headers"] = sent
+    _log.write(json.dumps(line) + "\n")
+    _log.flush()
 
 
 @schemathesis.check

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::clock::{Clock, IdGenerator, RandomIds, SystemClock};
-use crate::store::Stores;
 use crate::store::aws::{AwsSettings, AwsStore};
 #[cfg(feature = "embedded")]
 use crate::store::embedded::{EmbeddedOptions, EmbeddedStore};
+use crate::store::{PdfRetention, Stores};
 
 #[derive(Clone)]
 pub struct App {
@@ -31,6 +31,7 @@ pub enum StorageConfig {
     #[cfg(feature = "embedded")]
     Embedded {
         data_dir: PathBuf,
+        pdf_retention: PdfRetention,
     },
 }
 
@@ -50,9 +51,12 @@ pub fn decode_key(name: &str, hex_text: &str) -> Result<Vec<u8>, String> {
 impl App {
     /// Reads `SEIKYU_STORAGE` (`dynamodb`, the default, or `embedded`), `SEIKYU_TABLE`,
     /// `SEIKYU_BUCKET`, `AWS_REGION`, optional `SEIKYU_ENDPOINT_URL`, `SEIKYU_DATA_DIR`, and the
-    /// cursor key `SEIKYU_CURSOR_KEY` (hex, ≥ 32 bytes). Fails at start-up, never mid-request.
+    /// cursor key `SEIKYU_CURSOR_KEY` (hex, ≥ 32 bytes), and how issued PDFs are locked
+    /// (`SEIKYU_PDF_RETENTION_YEARS`, `SEIKYU_PDF_LOCK_MODE`; see `PdfRetention`). Fails at
+    /// start-up, never mid-request.
     pub async fn from_env() -> Result<Self, String> {
         let cursor_key = decode_key("SEIKYU_CURSOR_KEY", &env("SEIKYU_CURSOR_KEY")?)?;
+        let pdf_retention = PdfRetention::from_env()?;
         let storage = match std::env::var("SEIKYU_STORAGE").as_deref().unwrap_or("dynamodb") {
             "dynamodb" => StorageConfig::Aws(AwsSettings {
                 region: env("AWS_REGION")?,
@@ -61,9 +65,10 @@ impl App {
                 bucket: env("SEIKYU_BUCKET")?,
                 static_credentials: None,
                 run_queue_url: std::env::var("SEIKYU_RUN_QUEUE_URL").ok().filter(|s| !s.is_empty()),
+                pdf_retention,
             }),
             #[cfg(feature = "embedded")]
-            "embedded" => StorageConfig::Embedded { data_dir: PathBuf::from(env("SEIKYU_DATA_DIR")?) },
+            "embedded" => StorageConfig::Embedded { data_dir: PathBuf::from(env("SEIKYU_DATA_DIR")?), pdf_retention },
             #[cfg(not(feature = "embedded"))]
             "embedded" => return Err("SEIKYU_STORAGE=embedded: this build has no embedded storage (feature `embedded`)".into()),
             other => return Err(format!("SEIKYU_STORAGE must be dynamodb or embedded, not {other}")),
@@ -85,10 +90,10 @@ impl App {
         let stores = match storage {
             StorageConfig::Aws(settings) => AwsStore::connect(settings, cursor_key, clock.clone()).await.map_err(|e| e.to_string())?.stores(),
             #[cfg(feature = "embedded")]
-            StorageConfig::Embedded { data_dir } => {
+            StorageConfig::Embedded { data_dir, pdf_retention } => {
                 let (presign_key, public_base_url) = presign.unwrap_or_else(|| (cursor_key.to_vec(), "http://127.0.0.1:3000".into()));
                 let options = EmbeddedOptions { cursor_key: cursor_key.to_vec(), presign_key, public_base_url };
-                EmbeddedStore::open(data_dir, options, clock.clone()).map_err(|e| e.to_string())?.stores()
+                EmbeddedStore::open_with_retention(data_dir, options, *pdf_retention, clock.clone()).map_err(|e| e.to_string())?.stores()
             }
         };
         Ok(Self { stores, clock, ids, renderer: None, keys: None, iam: None })

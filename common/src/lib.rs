@@ -3,6 +3,7 @@
 
 pub mod apikeys;
 pub mod app;
+pub mod audit;
 pub mod aws_http;
 pub mod caller;
 pub mod clock;

@@ -125,14 +125,36 @@ where
     Fut: Future<Output = Result<Response<B>, ApiError>>,
 {
     let request_id = crate::http::request_id(&req);
+    let actor = crate::audit::Actor {
+        route: route.to_owned(),
+        request_id: request_id.clone(),
+        nonce: app.ids.token(4),
+        at: app.clock.now(),
+        principal: None,
+        role: None,
+        caller_tenant: None,
+    };
+    let mutation = !matches!(*req.method(), http::Method::GET | http::Method::HEAD | http::Method::OPTIONS);
+    let path_tenant = crate::http::path_param(&req, "tenantId", crate::domain::TenantId::parse).ok();
     let span = tracing::info_span!("request", request_id = %request_id, route, tenant_id = tracing::field::Empty, role = tracing::field::Empty);
     let started = Instant::now();
     let emf = crate::metrics::enabled();
     let clock = app.clock.clone();
     let work = async move {
         // Every route acts for a resolved caller: resolved here, once, so none can forget it.
+        let audit_to = app.stores.audit.clone();
         let answer = match crate::caller::of_request(&app, &req).await {
-            Ok(caller) => f(app, caller, req).await,
+            Ok(caller) => {
+                crate::audit::set_caller(caller.principal.as_str(), caller.role(), caller.tenant_id());
+                let answer = f(app, caller, req).await;
+                if let Err(e) = &answer
+                    && mutation
+                    && e.status().is_client_error()
+                {
+                    record_attempt(audit_to.as_ref(), e, &request_id, path_tenant).await;
+                }
+                answer
+            }
             Err(e) => Err(e),
         };
         let response = match answer {
@@ -162,7 +184,18 @@ where
         metrics(response, line)
     }
     .instrument(span);
-    crate::metrics::scope(work).await
+    crate::metrics::scope(crate::audit::scope(actor, work)).await
+}
+
+/// A refused change that reached its handler goes on the trail as an attempt. Failing to write it
+/// does not change the answer; the log says so.
+async fn record_attempt(audit: &dyn crate::store::AuditStore, e: &ApiError, request_id: &str, tenant: Option<crate::domain::TenantId>) {
+    let problem = e.problem(request_id);
+    if let Some(entry) = crate::audit::attempt(problem.status, &problem.title, tenant)
+        && let Err(err) = audit.append_audit(&[entry]).await
+    {
+        tracing::error!(error = %err, "the refused request could not be audited");
+    }
 }
 
 /// A Lambda function's `main`: logging, the app built once from the environment, then the

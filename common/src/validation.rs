@@ -62,9 +62,55 @@ impl Validator {
 
     /// `Ok(())` when nothing was recorded, the validation error otherwise.
     pub fn finish(self) -> Result<(), crate::error::ApiError> {
-        if self.errors.is_empty() { Ok(()) } else { Err(crate::error::ApiError::Validation(self.errors)) }
+        self.finish_with(Some(()))
+    }
+
+    /// The checked values (what [`check`](Self::check) handed back, alone or in a tuple) when
+    /// nothing was recorded, the validation error otherwise. A check that failed recorded its
+    /// error, so a missing value with no error recorded is the caller's bug: a value put in by
+    /// hand, not by a check. That is the one place it is reported.
+    pub fn finish_with<C: Checked>(self, checked: C) -> Result<C::Values, crate::error::ApiError> {
+        use crate::error::ApiError;
+        if !self.errors.is_empty() {
+            return Err(ApiError::Validation(self.errors));
+        }
+        checked.all().ok_or_else(|| ApiError::Internal("a value was missing without a validation error".into()))
     }
 }
+
+/// What checks hand back: one `Option` per field, present when the field parsed. All present
+/// gives the values themselves.
+pub trait Checked {
+    type Values;
+    fn all(self) -> Option<Self::Values>;
+}
+
+impl<T> Checked for Option<T> {
+    type Values = T;
+    fn all(self) -> Option<T> {
+        self
+    }
+}
+
+macro_rules! checked_tuple {
+    ($($name:ident),+) => {
+        impl<$($name: Checked),+> Checked for ($($name,)+) {
+            type Values = ($($name::Values,)+);
+            #[allow(non_snake_case)]
+            fn all(self) -> Option<Self::Values> {
+                let ($($name,)+) = self;
+                Some(($($name.all()?,)+))
+            }
+        }
+    };
+}
+checked_tuple!(A, B);
+checked_tuple!(A, B, C);
+checked_tuple!(A, B, C, D);
+checked_tuple!(A, B, C, D, E);
+checked_tuple!(A, B, C, D, E, F);
+checked_tuple!(A, B, C, D, E, F, G);
+checked_tuple!(A, B, C, D, E, F, G, H);
 
 /// Free text as people type it: trimmed, 1..=`max` characters (not bytes), at most `lines` lines.
 /// Line breaks are stored as LF whichever way they were sent (CRLF, CR), so the PDF, the CSV and
@@ -131,5 +177,28 @@ mod tests {
         v.add("c", "worse");
         let errs = v.into_errors();
         assert_eq!(errs, vec![FieldError::new("a", "bad"), FieldError::new("c", "worse")]);
+    }
+
+    #[test]
+    fn finish_with_hands_back_every_checked_value() {
+        let mut v = Validator::new();
+        let a = v.check("a", Ok::<_, String>(1u8));
+        let b = v.check_opt("b", Some("x"), |s| Ok::<_, String>(s.len()));
+        let c = v.check_opt("c", None::<&str>, |s| Ok::<_, String>(s.len()));
+        assert_eq!(v.finish_with((a, b, c)).ok(), Some((1, Some(1), None)));
+
+        let mut v = Validator::new();
+        let a = v.check("a", Ok::<_, String>(1u8));
+        let b = v.check::<u8>("b", Err("is wrong".into()));
+        match v.finish_with((a, b)) {
+            Err(crate::error::ApiError::Validation(errs)) => assert_eq!(errs, vec![FieldError::new("b", "is wrong")]),
+            other => panic!("expected the field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_value_missing_without_an_error_is_internal_not_a_client_error() {
+        let v = Validator::new();
+        assert!(matches!(v.finish_with((Some(1), None::<u8>)), Err(crate::error::ApiError::Internal(_))));
     }
 }

@@ -9,10 +9,19 @@
 
 use std::path::PathBuf;
 
-use common::domain::{ApiKeyId, BillingRecord, Contract, Invoice, IssuerSettings, Rounding, Tenant};
+use chrono::{DateTime, NaiveDate, Utc};
+use common::caller::Caller;
+use common::domain::{
+    ApiKeyId, BillingId, BillingPeriod, BillingRecord, Contract, Invoice, InvoiceRun, IssuerSettings, QuotaPeriod, Rounding, RunCounts, Tenant, TenantId,
+    usage_plan,
+};
+use common::service::runs::Failure;
 use common::service::tenants::Onboarded;
-use common::store::Page;
-use common::views::{BillingView, ContractView, InvoiceView, IssuerView, KeyView, OnboardedView, PageView, TenantView};
+use common::service::usage::{Counts, Day, QuotaNow, TenantMonth};
+use common::store::{Owner, Page, Principal, PrincipalArn};
+use common::views::{
+    BillingView, ContractView, InvoiceView, IssuerView, KeyView, Me, OnboardedView, PageView, PrincipalView, RunView, TenantUsage, TenantView, UsagePage,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -80,4 +89,59 @@ fn billing_draft() {
     pinned("billing-draft", &BillingView::of(&record, Rounding::Floor).unwrap());
     let ceil = serde_json::to_value(BillingView::of(&record, Rounding::Ceil).unwrap()).unwrap();
     assert_eq!(ceil["rounding"], "ceil");
+}
+
+/// A run as it is watched: counts with `remaining`, the rate, the failures.
+#[test]
+fn run() {
+    let run: InvoiceRun = stored("run");
+    let counts = RunCounts { total: 5, issued: 3, failed: 1, cancelled: 0 };
+    let failures = vec![Failure {
+        tenant_id: TenantId::parse("tn_0000000000000002").unwrap(),
+        billing_id: BillingId::parse("2026-11-a1b2c3d4").unwrap(),
+        reason: "The billing record has no lines.".into(),
+    }];
+    let now: DateTime<Utc> = "2026-12-01T00:00:10Z".parse().unwrap();
+    pinned("run", &RunView::of(run, counts, failures, now));
+}
+
+#[test]
+fn principal_and_me() {
+    let principal: Principal = stored("principal");
+    pinned("principal", &PrincipalView::from(&principal));
+    let tenant: Tenant = stored("tenant");
+    let caller = Caller { principal: principal.arn.clone(), owner: principal.owner.clone(), api_key_id: Some(tenant.api_key_id.clone().unwrap()) };
+    pinned("me-tenant", &Me::of(&caller, Some(tenant)));
+    let operator = Caller { principal: PrincipalArn::parse("arn:aws:iam::123456789012:role/Cms").unwrap(), owner: Owner::Operator, api_key_id: None };
+    pinned("me-operator", &Me::of(&operator, None));
+}
+
+#[test]
+fn usage() {
+    let tenant: Tenant = stored("tenant");
+    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let counts = Counts { requests: 120, bytes_streamed: 55_262, invoices_rendered: 2, exports: 1 };
+    let report = TenantUsage {
+        tenant_id: tenant.tenant_id.clone(),
+        plan_tier: tenant.plan_tier,
+        plan: usage_plan(tenant.plan_tier),
+        api_key_id: tenant.api_key_id.clone(),
+        from: d("2026-12-01"),
+        to: d("2026-12-02"),
+        days: vec![Day { date: d("2026-12-01"), counts }, Day { date: d("2026-12-02"), counts: Counts::default() }],
+        totals: counts,
+        quota: Some(QuotaNow {
+            period: QuotaPeriod::Day,
+            period_start: d("2026-12-02"),
+            period_end: d("2026-12-02"),
+            limit: 100_000,
+            used: 0,
+            remaining: 100_000,
+        }),
+    };
+    pinned("usage-tenant", &report);
+    let month = TenantMonth { tenant_id: tenant.tenant_id, name: tenant.name, plan_tier: tenant.plan_tier, status: tenant.status, totals: counts };
+    let page =
+        UsagePage { period: BillingPeriod::parse("2026-12").unwrap(), from: d("2026-12-01"), to: d("2026-12-02"), items: vec![month], next_cursor: None };
+    pinned("usage-page", &page);
 }

@@ -325,3 +325,35 @@ async fn a_refused_call_shows_its_field_errors_and_exit_status() {
     assert!(download.stderr.contains("cut short"), "{}", download.stderr);
     assert!(!std::path::Path::new(&out).exists() && !std::path::Path::new(&format!("{out}.part")).exists(), "no file is left");
 }
+
+/// An offboarded tenant exported to a file, purged (refused without --yes), restored from the
+/// file, and exported again: the same records and objects.
+#[tokio::test]
+async fn a_tenant_exported_purged_and_restored_from_its_archive() {
+    let f = fixture(false).await;
+    let b = f.gw.demo.tenants[1].tenant_id.to_string();
+    f.json(&["tenant", "offboard", &b, "--yes"]).await;
+    let (first, second) = (f.path("first.zip"), f.path("second.zip"));
+    assert_eq!(f.run(&["tenant", "export", &b, "-o", &first]).await.code, 0);
+    let refused = f.run(&["tenant", "purge", &b]).await;
+    assert_eq!(refused.code, 2, "without --yes: {}", refused.stderr);
+    let purged = f.json(&["tenant", "purge", &b, "--yes"]).await;
+    assert!(purged["removed"]["contracts"].as_u64() > Some(0), "{purged}");
+    let restored = f.json(&["tenant", "restore", &first]).await;
+    assert_eq!(restored["tenantId"].as_str(), Some(b.as_str()), "the tenant is the manifest's: {restored}");
+    let again = f.run(&["tenant", "restore", &first]).await;
+    assert_eq!(again.code, 1, "the tenant is back: a second restore is refused: {}", again.stderr);
+    assert!(again.stderr.contains("already holds"), "{}", again.stderr);
+    assert_eq!(f.run(&["tenant", "export", &b, "-o", &second]).await.code, 0);
+    let parts = |p: &str| -> std::collections::BTreeMap<String, Vec<u8>> {
+        let zip = std::fs::read(p).expect("archive");
+        common::export::unzip::entries(&zip).expect("zip").into_iter().map(|e| (e.name, zip[e.data].to_vec())).collect()
+    };
+    let (p1, p2) = (parts(&first), parts(&second));
+    assert_eq!(p1.keys().collect::<Vec<_>>(), p2.keys().collect::<Vec<_>>());
+    for (name, bytes) in &p1 {
+        if !["manifest.json", "records/audit.ndjson"].contains(&name.as_str()) {
+            assert_eq!(bytes, &p2[name], "{name}");
+        }
+    }
+}

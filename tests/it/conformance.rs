@@ -210,7 +210,8 @@ fn sample(len: usize) -> Bytes {
 
 pub async fn objects_put_get_range_head_delete(f: StoreFixture) {
     let s = &f.stores;
-    let key = ObjectKey::new(&tenant_id(1), "invoices/INV-2025-000001.pdf").unwrap();
+    // Not under invoices/: issued PDFs cannot be deleted (conformance_retention.rs).
+    let key = ObjectKey::new(&tenant_id(1), "uploads/INV-2025-000001.pdf").unwrap();
     let data = sample(300_000);
     let put = s.objects.create_object(&key, data.clone(), "application/pdf").await.unwrap();
     assert_eq!(put.size, 300_000);

@@ -117,6 +117,9 @@ impl ObjectStore for BreaksMidway {
     async fn presign_put(&self, key: &ObjectKey, ct: &str, len: u64, e: std::time::Duration) -> Result<String, StoreError> {
         self.inner.presign_put(key, ct, len, e).await
     }
+    async fn list_objects(&self, prefix: &str, page: &common::store::PageRequest) -> Result<common::store::Page<common::store::ListedObject>, StoreError> {
+        self.inner.list_objects(prefix, page).await
+    }
 }
 
 /// Sends a signed GET and reads the body to its end: the SHA-256 of what arrived, or the error.

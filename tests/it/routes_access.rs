@@ -111,8 +111,13 @@ const ACCESS_PRINCIPAL: &str = "arn:aws:iam::000000000000:user/access-check";
 
 /// A valid value for each path parameter of `route`: the caller's own tenant, and records of it
 /// that the route can act on.
+/// A tenant no one onboarded: the restore route brings it in offboarded, the purge route purges it.
+const SPARE_TENANT: &str = "tn_0000000000000077";
+
 fn param(route: &Route, name: &str, ids: &Ids) -> String {
     match (route.function, name) {
+        // Restored (an archive of an offboarded tenant, into a place without it), then purged.
+        ("restore-tenant" | "purge-tenant", "tenantId") => SPARE_TENANT.into(),
         (_, "tenantId") => ids.tenant.clone(),
         ("put-contract", "contractId") => "C-ACCESS-001".into(),
         (_, "contractId") => "C-DEMO-001".into(),
@@ -161,10 +166,14 @@ fn request(route: &Route, ids: &Ids) -> Req {
             path.push_str("?period=2025-04");
             (vec![], vec![])
         }
+        "restore-tenant" => {
+            let spare = common::domain::TenantId::parse(SPARE_TENANT).expect("tenant id");
+            (vec![("content-type", "application/zip".into())], crate::archive::archive_of_offboarded(&spare))
+        }
         _ => (vec![], vec![]),
     };
     let mut headers = headers;
-    if !body.is_empty() {
+    if !body.is_empty() && !headers.iter().any(|(k, _)| *k == "content-type") {
         headers.push(("content-type", "application/json".into()));
     }
     Req { method: route.method.to_string(), path, headers, body }

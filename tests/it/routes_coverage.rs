@@ -110,7 +110,11 @@ async fn every_route_succeeds_and_refuses_over_http() {
     x.json_call(&op, "PATCH", &format!("/v1/tenants/{t}"), &[], patch.as_bytes(), 428).await;
     let patched = x.json_call(&op, "PATCH", &format!("/v1/tenants/{t}"), &[("if-match", &etag(&got))], patch.as_bytes(), 200).await;
     assert_eq!((json(&patched)["name"].as_str(), json(&patched)["planTier"].as_str()), (Some("いわみ運輸（本社）"), Some("standard")));
-    x.json_call(&op, "PATCH", &format!("/v1/tenants/{t}"), &[("if-match", &etag(&got))], patch.as_bytes(), 412).await;
+    // The same change again with the old ETag has already been applied (a client's retry): 200.
+    // Another change with it is refused.
+    x.json_call(&op, "PATCH", &format!("/v1/tenants/{t}"), &[("if-match", &etag(&got))], patch.as_bytes(), 200).await;
+    let renamed = json!({"name": "いわみ運輸（支店）"}).to_string();
+    x.json_call(&op, "PATCH", &format!("/v1/tenants/{t}"), &[("if-match", &etag(&got))], renamed.as_bytes(), 412).await;
 
     let rotated = x.call(&op, "POST", &format!("/v1/tenants/{t}/api-key/rotate"), &[], b"", 200).await;
     assert_eq!(json(&rotated)["revokedApiKeyId"].as_str(), Some(first_key.as_str()));
@@ -126,6 +130,29 @@ async fn every_route_succeeds_and_refuses_over_http() {
     let listed: BTreeSet<String> = json(&all)["items"].as_array().unwrap().iter().filter_map(|i| i["tenantId"].as_str().map(str::to_owned)).collect();
     assert!([&a, &b, &t].iter().all(|id| listed.contains(*id)), "{listed:?}");
     x.call(&tenant, "GET", "/v1/usage", &[], b"", 403).await;
+
+    // The audit trail: the onboarding, the patch (and its refusals), the rotation, as recorded.
+    let trail = x.call(&op, "GET", &format!("/v1/tenants/{t}/audit?limit=100"), &[], b"", 200).await;
+    let entries = json(&trail)["items"].as_array().unwrap().clone();
+    let patched_entry =
+        entries.iter().find(|e| e["route"] == "PATCH /v1/tenants/{tenantId}" && e["outcome"] == "change").unwrap_or_else(|| panic!("{}", text(&trail)));
+    assert_eq!((patched_entry["changes"][0]["resource"].as_str(), patched_entry["changes"][0]["versionBefore"].as_u64()), (Some("tenant"), Some(1)));
+    let refused: Vec<u64> = entries.iter().filter(|e| e["outcome"] == "attempt").filter_map(|e| e["status"].as_u64()).collect();
+    assert_eq!(refused, [428, 412], "{}", text(&trail));
+    assert!(entries.iter().any(|e| e["route"] == "POST /v1/tenants/{tenantId}/api-key/rotate"), "{}", text(&trail));
+    assert!(entries.iter().all(|e| e["principal"].is_string() && e["sha256"].as_str().is_some_and(|h| h.len() == 64)));
+    let own = x.call(&tenant, "GET", &format!("/v1/tenants/{b}/audit"), &[], b"", 200).await;
+    assert!(
+        json(&own)["items"].as_array().unwrap().iter().all(|e| e.get("route").is_none() && (e["role"] == "tenant" || e.get("principal").is_none())),
+        "{}",
+        text(&own)
+    );
+    x.call(&tenant, "GET", &format!("/v1/tenants/{t}/audit"), &[], b"", 404).await;
+    let p = x.call(&op, "GET", &format!("/v1/tenants/{t}/audit?from=last%20week"), &[], b"", 400).await;
+    assert_eq!(error_fields(&json(&p)), ["query.from"]);
+    let everyone = x.call(&op, "GET", "/v1/audit?limit=100", &[], b"", 200).await;
+    assert!(json(&everyone)["items"].as_array().unwrap().iter().any(|e| e["tenantId"] == t.as_str()), "{}", text(&everyone));
+    x.call(&tenant, "GET", "/v1/audit", &[], b"", 403).await;
 
     // Contracts.
     let contract = format!("/v1/tenants/{b}/contracts/C-COV-001");
@@ -342,6 +369,41 @@ async fn every_route_succeeds_and_refuses_over_http() {
     x.call(&op, "DELETE", &format!("/v1/principals/{pid}"), &[], b"", 204).await;
     x.call(&op, "DELETE", &format!("/v1/principals/{pid}"), &[], b"", 404).await;
     x.call(&newcomer, "GET", "/v1/me", &[], b"", 403).await;
+
+    // Tenant B's archive, purge and restore: exported, offboarded, purged (twice), restored,
+    // exported again: the same parts (the trail aside, which the offboarding itself extends).
+    x.call(&op, "POST", "/v1/tenants/tn_0000000000000000/exports", &[], b"", 404).await;
+    x.call(&tenant, "POST", &format!("/v1/tenants/{a}/exports"), &[], b"", 403).await;
+    x.call(&op, "POST", &format!("/v1/tenants/{b}/purge"), &[], b"", 409).await;
+    let tb = x.call(&op, "GET", &format!("/v1/tenants/{b}"), &[], b"", 200).await;
+    x.json_call(&op, "PATCH", &format!("/v1/tenants/{b}"), &[("if-match", &etag(&tb))], br#"{"status":"offboarded"}"#, 200).await;
+    let first = x.call(&op, "POST", &format!("/v1/tenants/{b}/exports"), &[], b"", 200).await;
+    assert_eq!(header(&first, "content-type"), Some("application/zip"));
+    assert!(header(&first, "content-length").is_none(), "streamed: no Content-Length");
+    let zip = [("content-type", "application/zip")];
+    x.call(&op, "POST", &format!("/v1/tenants/{b}/restore"), &zip, &first.body, 409).await;
+    x.call(&op, "POST", &format!("/v1/tenants/{b}/restore"), &[("content-type", "application/json")], b"{}", 415).await;
+    let purged = json(&x.call(&op, "POST", &format!("/v1/tenants/{b}/purge"), &[], b"", 200).await);
+    assert!(purged["removed"]["contracts"].as_u64() > Some(0), "{purged}");
+    let again = json(&x.call(&op, "POST", &format!("/v1/tenants/{b}/purge"), &[], b"", 200).await);
+    assert_eq!((&again["kept"], again["removed"]["contracts"].as_u64()), (&purged["kept"], Some(0)), "{again}");
+    let mut tampered = first.body.to_vec();
+    let at = tampered.windows(8).position(|w| w == b"tenantId").expect("a record");
+    tampered[at] = b'T';
+    x.call(&op, "POST", &format!("/v1/tenants/{b}/restore"), &zip, &tampered, 422).await;
+    let restored = json(&x.call(&op, "POST", &format!("/v1/tenants/{b}/restore"), &zip, &first.body, 200).await);
+    assert!(restored["alreadyPresent"].as_u64() > Some(0), "what the purge kept: {restored}");
+    let second = x.call(&op, "POST", &format!("/v1/tenants/{b}/exports"), &[], b"", 200).await;
+    let parts = |f: &Fetched| -> std::collections::BTreeMap<String, Vec<u8>> {
+        common::export::unzip::entries(&f.body).expect("zip").into_iter().map(|e| (e.name, f.body[e.data].to_vec())).collect()
+    };
+    let (p1, p2) = (parts(&first), parts(&second));
+    assert_eq!(p1.keys().collect::<Vec<_>>(), p2.keys().collect::<Vec<_>>());
+    for (name, bytes) in &p1 {
+        if !["manifest.json", "records/audit.ndjson"].contains(&name.as_str()) {
+            assert_eq!(bytes, &p2[name], "{name} after export, purge, restore");
+        }
+    }
 
     // Every route of the table, both ways.
     let all: BTreeSet<&str> = ROUTES.iter().map(|r| r.function).collect();

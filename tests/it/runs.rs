@@ -139,6 +139,29 @@ async fn a_run_issues_every_draft_once_through_failures_and_redeliveries() {
     // The failed record can be issued by hand once its cause is fixed; nothing else is left.
     let stuck = app.stores.billings.get_billing(&tenant_id(1), &BillingId::parse("2025-10-00000000").unwrap()).await.unwrap().unwrap();
     assert_eq!(stuck.status(), BillingStatus::Issuing);
+
+    // The worker's changes are on each tenant's audit trail: every invoice created exactly once,
+    // through failures and redeliveries, each entry the worker's.
+    let now = chrono::Utc::now();
+    let query = common::store::AuditQuery { tenant: Some(tenant_id(2)), from: now - chrono::TimeDelta::hours(1), to: now + chrono::TimeDelta::hours(1) };
+    let (mut entries, mut cursor) = (Vec::new(), None);
+    loop {
+        let page = app.stores.audit.list_audit(&query, &common::store::PageRequest { limit: 100, cursor }).await.unwrap();
+        entries.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let created: Vec<&str> = entries
+        .iter()
+        .flat_map(|e| e.changes.iter())
+        .filter(|c| c.resource.starts_with("invoice ") && c.kind == common::audit::ChangeKind::Create)
+        .map(|c| c.resource.as_str())
+        .collect();
+    let unique: std::collections::BTreeSet<&str> = created.iter().copied().collect();
+    assert_eq!((created.len(), unique.len()), (100, 100), "each of tenant 2's invoices created once");
+    assert!(entries.iter().all(|e| e.route == "run-worker" && e.principal.ends_with(":role/seikyu-run-worker")), "{:?}", entries.first());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

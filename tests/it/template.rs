@@ -110,8 +110,26 @@ fn every_route_is_one_function_with_one_api_event() {
     assert_eq!(crates, routed, "every crate in functions/ serves exactly one route, or is a queue worker");
 }
 
-/// Functions fed by a queue, not a route.
-pub(crate) const WORKERS: [&str; 1] = ["run-worker"];
+/// Functions fed by a queue or a schedule, not a route.
+pub(crate) const WORKERS: [&str; 2] = ["run-worker", "repair-sweep"];
+
+/// The repair sweep runs on a schedule, one at a time, and may not scan (it lists the tenant
+/// index and each tenant's partition).
+#[test]
+fn the_repair_sweep_runs_on_a_schedule() {
+    let t = template();
+    let sweep = &t["Resources"]["RepairSweepFunction"]["Properties"];
+    let events = sweep["Events"].as_mapping().expect("events");
+    assert_eq!(events.len(), 1);
+    let (_, event) = events.iter().next().unwrap();
+    assert_eq!(event["Type"].as_str(), Some("Schedule"));
+    assert!(event["Properties"]["Schedule"].as_str().is_some_and(|s| s.starts_with("rate(") || s.starts_with("cron(")));
+    assert_eq!(sweep["ReservedConcurrentExecutions"].as_u64(), Some(1));
+    let allowed = allowed_actions(&t, "RepairSweepFunction");
+    for needed in ["apigateway:GET", "apigateway:PATCH", "apigateway:DELETE", "s3:ListBucket", "s3:DeleteObject", "s3:PutObject", "sqs:SendMessage"] {
+        assert!(allowed.contains(needed), "the sweep needs {needed}: {allowed:?}");
+    }
+}
 
 /// The run worker as AWS advises for SQS event sources: partial batch failures, a visibility
 /// timeout at least six times the function's timeout, a dead-letter queue with an alarm, and a cap
@@ -207,10 +225,15 @@ fn key_managing_functions_may_call_api_gateway_and_find_the_plans_by_name() {
     }
     let with_keys: BTreeSet<String> = local_gateway::ROUTES
         .iter()
-        .filter(|r| std::fs::read_to_string(root().join("functions").join(r.function).join("src/main.rs")).unwrap_or_default().contains("run_lambda_with_keys"))
-        .map(|r| r.function.to_owned())
+        .map(|r| r.function)
+        .chain(WORKERS)
+        .filter(|f| {
+            let main = std::fs::read_to_string(root().join("functions").join(f).join("src/main.rs")).unwrap_or_default();
+            main.contains("run_lambda_with_keys") || main.contains("ApiGatewayKeys::from_env")
+        })
+        .map(str::to_owned)
         .collect();
-    assert_eq!(with_keys.len(), 5, "{with_keys:?}");
+    assert_eq!(with_keys.len(), 6, "the five routes that manage keys and the repair sweep: {with_keys:?}");
     for (name, binary) in functions(&t) {
         let calls_api_gateway = allowed_actions(&t, &name).iter().any(|a| a.starts_with("apigateway:"));
         assert_eq!(calls_api_gateway, with_keys.contains(&binary), "{name}: API Gateway access only where keys are managed");

@@ -164,13 +164,16 @@ fn only_key_managing_routes_change_api_keys() {
         if !allowed_actions(&t, &name).iter().any(|a| KEY_WRITES.contains(&a.as_str())) {
             continue;
         }
-        let route = route_of(&binary).unwrap_or_else(|| panic!("{name}: a worker with API key access"));
-        assert_eq!(route.access, Access::Operator, "{name}");
+        // The repair sweep brings drifted keys in line and deletes keys no tenant holds.
+        if binary != "repair-sweep" {
+            let route = route_of(&binary).unwrap_or_else(|| panic!("{name}: a worker with API key access"));
+            assert_eq!(route.access, Access::Operator, "{name}");
+        }
         let manifest = std::fs::read_to_string(root().join("functions").join(&binary).join("Cargo.toml")).expect("Cargo.toml");
         assert!(manifest.lines().any(|l| l.starts_with("seikyu-common") && l.contains("\"apigateway\"")), "{name}");
         managing.insert(binary);
     }
-    assert_eq!(managing, BTreeSet::from(["create-tenant", "update-tenant", "rotate-api-key"].map(String::from)));
+    assert_eq!(managing, BTreeSet::from(["create-tenant", "update-tenant", "rotate-api-key", "repair-sweep"].map(String::from)));
 }
 
 /// The metering policy allows exactly the attributes the metering UpdateItem writes (and the key).

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use bytes::Bytes;
 use common::domain::{Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
-use common::store::{Allocation, ByteRange, InvoiceStore, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, Page, PageRequest, Replacement, StoreError};
+use common::store::{
+    Allocation, ByteRange, InvoiceStore, ListedObject, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, Page, PageRequest, Replacement, StoreError,
+};
 
 /// Fails the next `n` object writes.
 pub struct FailingPuts {
@@ -50,6 +52,9 @@ impl ObjectStore for FailingPuts {
     }
     async fn presign_put(&self, key: &ObjectKey, content_type: &str, length: u64, expires: std::time::Duration) -> Result<String, StoreError> {
         self.inner.presign_put(key, content_type, length, expires).await
+    }
+    async fn list_objects(&self, prefix: &str, page: &PageRequest) -> Result<Page<ListedObject>, StoreError> {
+        self.inner.list_objects(prefix, page).await
     }
 }
 

@@ -49,13 +49,18 @@ pub async fn embedded_store() -> StoreFixture {
 }
 
 pub async fn embedded_store_with(clock: Arc<dyn Clock>) -> StoreFixture {
+    embedded_store_and_handle(clock).await.0
+}
+
+/// `embedded_store_with`, and the store itself (its run queue is read through it).
+pub async fn embedded_store_and_handle(clock: Arc<dyn Clock>) -> (StoreFixture, Arc<EmbeddedStore>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let options = EmbeddedOptions { cursor_key: CURSOR_KEY.to_vec(), presign_key: vec![0x11; 32], public_base_url: base };
     let store = EmbeddedStore::open(dir.path(), options, clock).expect("open embedded store");
     let server = tokio::spawn(serve_objects(store.clone(), listener));
-    StoreFixture { stores: store.stores(), adapter: "embedded", _dir: Some(dir), _server: Some(server) }
+    (StoreFixture { stores: store.stores(), adapter: "embedded", _dir: Some(dir), _server: Some(server) }, store)
 }
 
 /// The moto endpoint the test command started. Failing here, not skipping: the DynamoDB/S3
@@ -71,6 +76,11 @@ pub async fn dynamodb_store() -> StoreFixture {
 
 /// `dynamodb_store`, with an SQS queue of its own on moto for month-end runs; the queue's URL.
 pub async fn dynamodb_store_with_queue() -> (StoreFixture, String) {
+    dynamodb_store_with_queue_at(Arc::new(SystemClock)).await
+}
+
+/// `dynamodb_store_with_queue` on `clock`.
+pub async fn dynamodb_store_with_queue_at(clock: Arc<dyn Clock>) -> (StoreFixture, String) {
     let conf = common::aws_http::sdk_loader()
         .region(aws_config::Region::new(REGION))
         .endpoint_url(moto_endpoint())
@@ -79,7 +89,7 @@ pub async fn dynamodb_store_with_queue() -> (StoreFixture, String) {
         .await;
     let name = format!("seikyu-runs-{}", hex::encode(rand::random::<[u8; 6]>()));
     let url = aws_sdk_sqs::Client::new(&conf).create_queue().queue_name(name).send().await.expect("create the run queue on moto").queue_url.expect("queue url");
-    (dynamodb_store_with_settings(Arc::new(SystemClock), Some(url.clone())).await, url)
+    (dynamodb_store_with_settings(clock, Some(url.clone())).await, url)
 }
 
 pub async fn dynamodb_store_with(clock: Arc<dyn Clock>) -> StoreFixture {
@@ -95,6 +105,7 @@ async fn dynamodb_store_with_settings(clock: Arc<dyn Clock>, run_queue_url: Opti
         bucket: format!("seikyu-test-{suffix}"),
         static_credentials: Some(("testing".into(), "testing".into())),
         run_queue_url,
+        pdf_retention: Default::default(),
     };
     let store = AwsStore::connect(&settings, &CURSOR_KEY, clock).await.expect("connect to moto");
     bootstrap(&store, REGION).await.expect("bootstrap table and bucket on moto");

@@ -124,7 +124,7 @@ impl Api {
     async fn attempt(&self, call: &Call, accept: &str) -> Result<Stream, AttemptError> {
         let url = self.transport.url(call);
         let mut signed: Vec<(String, String)> = vec![("host".into(), self.transport.authority().into()), ("x-api-key".into(), self.api_key.clone())];
-        if call.body.is_some() {
+        if call.body.is_some() && !call.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
             signed.push(("content-type".into(), "application/json".into()));
         }
         signed.extend(call.headers.iter().cloned());

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_apigateway::types::{Op, PatchOperation};
 use chrono::{Days, NaiveDate};
 
-use super::{ApiKeys, DayUsage, NewKey, PlanUsage};
+use super::{ApiKeys, DayUsage, KeyState, NewKey, PlanUsage};
 use crate::domain::{PlanTier, TenantId};
 use crate::store::aws::sdk_unavailable;
 use crate::store::{ApiKeyId, StoreError};
@@ -168,6 +168,21 @@ impl ApiGatewayKeys {
         }
     }
 
+    /// The ids of the keys on a plan.
+    async fn plan_keys(&self, plan: &str) -> Result<std::collections::HashSet<String>, StoreError> {
+        let (mut ids, mut position) = (std::collections::HashSet::new(), None::<String>);
+        loop {
+            let sent = position.clone();
+            let page = self.client.get_usage_plan_keys().usage_plan_id(plan).limit(PAGE).set_position(sent.clone()).send().await;
+            let page = page.map_err(|e| sdk_unavailable("GetUsagePlanKeys", e))?;
+            ids.extend(page.items().iter().filter_map(|k| k.id().map(str::to_owned)));
+            position = next_position(page.position(), sent.as_deref(), "GetUsagePlanKeys")?;
+            if position.is_none() {
+                return Ok(ids);
+            }
+        }
+    }
+
     /// Best effort, after a failed onboarding: a key left behind would only count against the quota.
     async fn discard(&self, key: &str) {
         if let Err(e) = self.delete_key_raw(key).await {
@@ -255,6 +270,32 @@ impl ApiKeys for ApiGatewayKeys {
 
     async fn delete_key(&self, key: &ApiKeyId) -> Result<(), StoreError> {
         self.delete_key_raw(key.as_str()).await
+    }
+
+    /// GetApiKeys by our names' prefix, then each plan's keys: a few calls for thousands of keys.
+    async fn list_keys(&self) -> Result<Vec<KeyState>, StoreError> {
+        let mut on_plan: Vec<(PlanTier, std::collections::HashSet<String>)> = Vec::new();
+        for tier in PlanTier::ALL {
+            on_plan.push((tier, self.plan_keys(self.plans.of(tier)).await?));
+        }
+        let prefix = format!("{}-", self.name_prefix);
+        let (mut out, mut position) = (Vec::new(), None::<String>);
+        loop {
+            let sent = position.clone();
+            let page = self.client.get_api_keys().name_query(&prefix).limit(PAGE).set_position(sent.clone()).send().await;
+            let page = page.map_err(|e| sdk_unavailable("GetApiKeys", e))?;
+            for key in page.items() {
+                let tenant = key.name().and_then(|n| n.strip_prefix(&prefix)).and_then(|t| TenantId::parse(t).ok());
+                let (Some(tenant), Some(Ok(id))) = (tenant, key.id().map(ApiKeyId::parse)) else { continue };
+                let tiers = on_plan.iter().filter(|(_, ids)| ids.contains(id.as_str())).map(|(t, _)| *t).collect();
+                let created = key.created_date().and_then(|d| chrono::DateTime::from_timestamp(d.secs(), d.subsec_nanos()));
+                out.push(KeyState { id, tenant, tiers, enabled: key.enabled(), created });
+            }
+            position = next_position(page.position(), sent.as_deref(), "GetApiKeys")?;
+            if position.is_none() {
+                return Ok(out);
+            }
+        }
     }
 
     async fn usage(&self, tier: PlanTier, key: Option<&ApiKeyId>, from: NaiveDate, to: NaiveDate) -> Result<PlanUsage, StoreError> {

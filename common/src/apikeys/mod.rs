@@ -40,6 +40,19 @@ pub struct DayUsage {
     pub remaining: u64,
 }
 
+/// A tenant's key as the gateway holds it, for the repair sweep to hold against the tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyState {
+    pub id: ApiKeyId,
+    /// Whose key it was made for (from its name on API Gateway).
+    pub tenant: TenantId,
+    /// The tiers whose usage plans the key is on (one, when all is well).
+    pub tiers: Vec<PlanTier>,
+    pub enabled: bool,
+    /// When it was made, where the gateway says.
+    pub created: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Per-key usage; days without requests may be absent.
 pub type PlanUsage = HashMap<ApiKeyId, Vec<DayUsage>>;
 
@@ -55,6 +68,8 @@ pub trait ApiKeys: Send + Sync {
     async fn set_key(&self, key: &ApiKeyId, tier: PlanTier, enabled: bool) -> Result<(), StoreError>;
     /// Deletes `key`; it stops working at once. Deleting an absent key succeeds.
     async fn delete_key(&self, key: &ApiKeyId) -> Result<(), StoreError>;
+    /// Every tenant key this deployment made (not the operator's), with its plans and state.
+    async fn list_keys(&self) -> Result<Vec<KeyState>, StoreError>;
     /// Requests per day in `from..=to` (UTC) on `tier`'s plan: of `key` only, or of every key.
     async fn usage(&self, tier: PlanTier, key: Option<&ApiKeyId>, from: NaiveDate, to: NaiveDate) -> Result<PlanUsage, StoreError>;
 }

@@ -1,8 +1,6 @@
 //! Billing records (請求情報): a tenant's charges for one billing period, line by line, from draft
 //! to issued invoice.
 
-use std::fmt;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -33,29 +31,6 @@ impl BillingId {
     pub fn period(&self) -> BillingPeriod {
         // Parsing guaranteed the first seven characters are a period.
         BillingPeriod::parse(&self.0[..7]).unwrap_or_else(|_| unreachable!("billing ids start with their period"))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for BillingId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<BillingId> for String {
-    fn from(v: BillingId) -> String {
-        v.0
-    }
-}
-
-impl fmt::Display for BillingId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -256,6 +231,8 @@ impl BillingFilter {
         )
     }
 }
+
+super::newtype::parsed_string!(BillingId);
 
 #[cfg(test)]
 mod tests {

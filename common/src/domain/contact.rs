@@ -1,7 +1,5 @@
 //! Contact details that parse: e-mail addresses and Japanese postal codes.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 /// An e-mail address checked for shape (one `@`, a dotted domain, no spaces), not deliverability.
@@ -25,10 +23,6 @@ impl Email {
         }
         Ok(Self(s.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// A Japanese postal code, `NNN-NNNN`.
@@ -45,34 +39,9 @@ impl PostalCode {
             Err("must be a postal code written NNN-NNNN, e.g. 690-0887".into())
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-macro_rules! parsed_string {
-    ($t:ty) => {
-        impl TryFrom<String> for $t {
-            type Error = String;
-            fn try_from(s: String) -> Result<Self, String> {
-                Self::parse(&s)
-            }
-        }
-        impl From<$t> for String {
-            fn from(v: $t) -> String {
-                v.0
-            }
-        }
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-parsed_string!(Email);
-parsed_string!(PostalCode);
+super::newtype::parsed_string!(Email, PostalCode);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,5 @@
 //! Identifiers. Each is constructed only by parsing, so a value in hand is always well formed.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 /// A tenant id: `tn_` followed by exactly 16 characters of `[0-9a-z]`.
@@ -38,10 +36,6 @@ impl TenantId {
     fn format_message() -> String {
         "must be \"tn_\" followed by 16 characters of 0-9 and a-z".into()
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// A contract id chosen by the operator's system: 1 to 64 characters of `[A-Za-z0-9_-]`,
@@ -60,41 +54,7 @@ impl ContractId {
             && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if ok { Ok(Self(raw.to_owned())) } else { Err("must be 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_', starting with a letter or digit".into()) }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
-
-macro_rules! string_newtype_impls {
-    ($t:ty) => {
-        impl TryFrom<String> for $t {
-            type Error = String;
-            fn try_from(s: String) -> Result<Self, String> {
-                Self::parse(&s)
-            }
-        }
-        impl From<$t> for String {
-            fn from(v: $t) -> String {
-                v.0
-            }
-        }
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-        impl std::str::FromStr for $t {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                Self::parse(s)
-            }
-        }
-    };
-}
-
-string_newtype_impls!(TenantId);
-string_newtype_impls!(ContractId);
 
 #[cfg(test)]
 mod tests {
@@ -162,21 +122,6 @@ impl ApiKeyId {
             Err("must be 1 to 128 letters and digits".into())
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for ApiKeyId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<ApiKeyId> for String {
-    fn from(p: ApiKeyId) -> String {
-        p.0
-    }
-}
+super::newtype::parsed_string!(TenantId, ContractId, ApiKeyId);

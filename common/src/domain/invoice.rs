@@ -2,8 +2,6 @@
 //! was billed, to whom, by whom, with its gapless number; once issued it never changes, except to
 //! be voided (keeping its number).
 
-use std::fmt;
-
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -49,19 +47,6 @@ impl InvoicePrefix {
     }
 }
 
-impl TryFrom<String> for InvoicePrefix {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<InvoicePrefix> for String {
-    fn from(p: InvoicePrefix) -> String {
-        p.0
-    }
-}
-
 /// `<prefix>-<year>-<sequence, 6 digits or more>`: sequences are per issuer and year, gapless.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -85,29 +70,6 @@ impl InvoiceNumber {
     /// The sequence part.
     pub fn seq(&self) -> u64 {
         self.0.rsplit('-').next().and_then(|s| s.parse().ok()).unwrap_or(0)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for InvoiceNumber {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<InvoiceNumber> for String {
-    fn from(n: InvoiceNumber) -> String {
-        n.0
-    }
-}
-
-impl fmt::Display for InvoiceNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -307,25 +269,57 @@ impl super::Versioned for Invoice {
     }
 }
 
-/// Which invoices a listing returns.
+/// Which invoices a listing returns: every condition given must hold (the electronic
+/// bookkeeping act's search by transaction date, amount and counterparty, with period and status).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InvoiceFilter {
     pub period: Option<BillingPeriod>,
     /// `None`: every status.
     pub statuses: Option<Vec<InvoiceStatus>>,
+    /// Issue dates in `issued_from..=issued_to`.
+    pub issued_from: Option<NaiveDate>,
+    pub issued_to: Option<NaiveDate>,
+    /// Totals (tax included) in `min_total..=max_total`.
+    pub min_total: Option<super::Yen>,
+    pub max_total: Option<super::Yen>,
+    /// Inside the frozen recipient's company name.
+    pub recipient: Option<super::NameQuery>,
 }
 
 impl InvoiceFilter {
     pub fn matches(&self, i: &Invoice) -> bool {
-        self.period.is_none_or(|p| i.period == p) && self.statuses.as_ref().is_none_or(|s| s.contains(&i.status))
+        let total = i.totals.total;
+        self.period.is_none_or(|p| i.period == p)
+            && self.statuses.as_ref().is_none_or(|s| s.contains(&i.status))
+            && self.issued_from.is_none_or(|d| i.issue_date >= d)
+            && self.issued_to.is_none_or(|d| i.issue_date <= d)
+            && self.min_total.is_none_or(|m| total >= m)
+            && self.max_total.is_none_or(|m| total <= m)
+            && self.recipient.as_ref().is_none_or(|q| q.found_in(&i.recipient.company_name))
     }
 
-    /// Names the query for cursor binding.
+    /// Names the query for cursor binding. The search's conditions follow only when given (so
+    /// cursors of a plain listing stay what they were); the recipient, free text, comes last.
     pub fn scope(&self) -> String {
         let statuses = self.statuses.as_ref().map(|s| s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default();
-        format!("invoices?period={}&status={statuses}", self.period.map(|p| p.to_string()).unwrap_or_default())
+        let mut scope = format!("invoices?period={}&status={statuses}", self.period.map(|p| p.to_string()).unwrap_or_default());
+        let search = [
+            ("issuedFrom", self.issued_from.map(|d| d.to_string())),
+            ("issuedTo", self.issued_to.map(|d| d.to_string())),
+            ("minTotal", self.min_total.map(|y| y.get().to_string())),
+            ("maxTotal", self.max_total.map(|y| y.get().to_string())),
+            ("recipient", self.recipient.as_ref().map(|q| q.as_str().to_owned())),
+        ];
+        for (name, value) in search {
+            if let Some(v) = value {
+                scope.push_str(&format!("&{name}={v}"));
+            }
+        }
+        scope
     }
 }
+
+super::newtype::parsed_string!(InvoicePrefix, InvoiceNumber);
 
 #[cfg(test)]
 mod tests {

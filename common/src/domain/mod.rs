@@ -8,11 +8,13 @@ mod ids;
 mod invoice;
 pub mod lifecycle;
 mod money;
+mod newtype;
 mod period;
 mod plan;
 mod registration;
 mod role;
 mod run;
+mod search;
 mod tax;
 mod tenant;
 mod usage;
@@ -29,6 +31,7 @@ pub use plan::{EXPORT_ROUTES, MethodThrottle, Quota, QuotaPeriod, UsagePlan, met
 pub use registration::RegistrationNumber;
 pub use role::Role;
 pub use run::{InvoiceRun, ItemState, RunCounts, RunId, RunItem, RunRequest, RunState, Settlement};
+pub use search::{NameQuery, fold_name};
 pub use tax::{RateTotal, Rounding, TaxCategory, Totals, totals};
 pub use tenant::{BillingContact, CustomerProfile, PlanTier, Tenant, TenantStatus};
 pub use usage::Metered;
@@ -51,3 +54,4 @@ pub(crate) trait Versioned: Clone {
 pub fn etag_of(version: u64) -> String {
     format!("\"{version}\"")
 }
+pub(crate) use newtype::parsed_string;

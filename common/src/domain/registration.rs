@@ -1,8 +1,6 @@
 //! 登録番号: a qualified-invoice issuer's registration number, `T` + 13 digits, the 13 digits being
 //! a corporate number whose first digit is a check digit over the other twelve.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -30,30 +28,9 @@ impl RegistrationNumber {
         }
         Ok(Self(raw.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for RegistrationNumber {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<RegistrationNumber> for String {
-    fn from(r: RegistrationNumber) -> String {
-        r.0
-    }
-}
-
-impl fmt::Display for RegistrationNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+super::newtype::parsed_string!(RegistrationNumber);
 
 #[cfg(test)]
 mod tests {

@@ -3,8 +3,6 @@
 //! cancelled), and the run's counts move with the item in the same write, so they always add up:
 //! issued + failed + cancelled + remaining = total.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -34,29 +32,6 @@ impl RunId {
 
     pub fn period(&self) -> BillingPeriod {
         BillingPeriod::parse(&self.0[4..11]).unwrap_or_else(|_| unreachable!("run ids hold their period"))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for RunId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<RunId> for String {
-    fn from(r: RunId) -> String {
-        r.0
-    }
-}
-
-impl fmt::Display for RunId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -232,6 +207,8 @@ impl Settlement {
         }
     }
 }
+
+super::newtype::parsed_string!(RunId);
 
 #[cfg(test)]
 mod tests {

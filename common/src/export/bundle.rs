@@ -24,7 +24,7 @@ pub const PAGE: usize = 100;
 
 /// The period's issued invoices go in the bundle, paid ones too; voided ones do not.
 pub fn in_bundle(period: BillingPeriod) -> InvoiceFilter {
-    InvoiceFilter { period: Some(period), statuses: Some(vec![InvoiceStatus::Issued, InvoiceStatus::Paid]) }
+    InvoiceFilter { period: Some(period), statuses: Some(vec![InvoiceStatus::Issued, InvoiceStatus::Paid]), ..InvoiceFilter::default() }
 }
 
 /// What goes in: invoices with a stored PDF, and with `only` (a run's), just those.

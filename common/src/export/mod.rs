@@ -5,6 +5,8 @@ pub mod csv;
 pub mod files;
 mod paged;
 pub mod pdf;
+pub mod tenant_archive;
+pub mod unzip;
 pub mod zip;
 
 pub use paged::paged;

@@ -12,6 +12,25 @@ use crate::error::ApiError;
 use crate::store::{ByteRange, ObjectKey, Verified};
 use crate::stream::StreamBody;
 
+/// How a PDF is handed over: streamed through the API (the default) or as a short-lived
+/// presigned URL (`?delivery=redirect`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Delivery {
+    #[default]
+    Stream,
+    Redirect,
+}
+
+impl Delivery {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "stream" => Ok(Self::Stream),
+            "redirect" => Ok(Self::Redirect),
+            _ => Err("must be stream (the default) or redirect".into()),
+        }
+    }
+}
+
 /// The PDF's body, and the part of it sent when a range was asked (`None`: all of it).
 pub struct PdfBody {
     pub body: StreamBody,

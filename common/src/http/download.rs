@@ -34,6 +34,21 @@ pub fn empty(status: StatusCode) -> Response<StreamBody> {
     r
 }
 
+/// `304 Not Modified` for a cached copy that is still `etag`.
+pub fn unchanged(etag: &str) -> Result<Response<StreamBody>, ApiError> {
+    let mut r = empty(StatusCode::NOT_MODIFIED);
+    r.headers_mut().insert(header::ETAG, header_value(etag)?);
+    Ok(r)
+}
+
+/// `303 See Other` to a short-lived URL (a presigned one): never cached, it expires.
+pub fn redirect(url: &str) -> Result<Response<StreamBody>, ApiError> {
+    let mut r = empty(StatusCode::SEE_OTHER);
+    r.headers_mut().insert(header::LOCATION, header_value(url)?);
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
 /// A 200 file: its type and name, kept out of shared caches (`cache`: `private, no-store` for a
 /// file made anew each time, `private, max-age=0` for one that revalidates by its ETag).
 pub fn file(body: StreamBody, content_type: &'static str, disposition: HeaderValue, cache: &'static str) -> Response<StreamBody> {
@@ -71,5 +86,16 @@ mod tests {
         assert!(not_modified(&req("*"), etag).unwrap());
         assert!(!not_modified(&req("\"abcd\""), etag).unwrap());
         assert!(!not_modified(&Request::default(), etag).unwrap());
+    }
+
+    #[test]
+    fn unchanged_and_redirect_carry_their_headers_and_no_body() {
+        let r = unchanged("\"abc\"").unwrap();
+        assert_eq!((r.status(), r.headers()[header::ETAG].to_str().unwrap()), (StatusCode::NOT_MODIFIED, "\"abc\""));
+        let r = redirect("https://bucket.example/k?X-Amz-Signature=1").unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()[header::LOCATION], "https://bucket.example/k?X-Amz-Signature=1");
+        assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+        assert!(redirect("bad\nurl").is_err());
     }
 }

@@ -4,11 +4,12 @@
 // Each function only carries its operation's annotation; nothing calls it.
 #![allow(dead_code)]
 
+use chrono::NaiveDate;
 use utoipa::{IntoParams, ToSchema};
 
 use super::params::{ByteRange, InvoicePath, Paging, Revalidate, TenantPath};
 use super::types::Binary;
-use crate::domain::{BillingPeriod, InvoiceStatus, RunId};
+use crate::domain::{BillingPeriod, InvoiceStatus, RunId, Yen};
 use crate::error::Problem;
 use crate::service::contracts::PageView;
 use crate::service::invoices::VoidInput;
@@ -18,9 +19,9 @@ use crate::views::InvoiceView;
 /// A page of invoices.
 type InvoicePage = PageView<InvoiceView>;
 
-/// `list-invoices`' filter (`invoices::filter_from_query`).
+/// `list-invoices`' filter (`invoices::filter_from_query`): every condition given must hold.
 #[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 struct InvoiceQuery {
     /// Only invoices of this period.
     #[param(nullable = false)]
@@ -28,6 +29,23 @@ struct InvoiceQuery {
     /// Only invoices in this state (a tenant sees `issued`, `paid` and `void` only).
     #[param(nullable = false)]
     status: Option<InvoiceStatus>,
+    /// Only invoices issued on this day or later (the issue date, `YYYY-MM-DD`).
+    #[param(nullable = false)]
+    issued_from: Option<NaiveDate>,
+    /// Only invoices issued on this day or earlier; not before `issuedFrom`.
+    #[param(nullable = false)]
+    issued_to: Option<NaiveDate>,
+    /// Only invoices whose total (tax included) is at least this many yen.
+    #[param(nullable = false, value_type = Option<Yen>)]
+    min_total: Option<i64>,
+    /// Only invoices whose total (tax included) is at most this many yen; not less than `minTotal`.
+    #[param(nullable = false, value_type = Option<Yen>)]
+    max_total: Option<i64>,
+    /// Only invoices whose recipient's company name (as frozen on the invoice) contains this text,
+    /// ignoring case, full-/half-width forms and compatibility characters (NFKC: `ｼﾏﾈ` finds
+    /// `シマネ`, `(株)` finds `㈱`); one line of 1 to 100 characters.
+    #[param(nullable = false, min_length = 1, max_length = 100)]
+    recipient: Option<String>,
 }
 
 #[derive(IntoParams)]
@@ -59,7 +77,9 @@ struct PdfQuery {
 
 /// Lists a tenant's invoices.
 ///
-/// In invoice number order, a page at a time; `nextCursor` is a string exactly when more match.
+/// In invoice number order, a page at a time; `nextCursor` is a string exactly when more match
+/// (and works only with the same filter). Searchable as the electronic bookkeeping act
+/// (電子帳簿保存法) asks: by issue date, total and recipient, combined with period and status.
 #[utoipa::path(
     get,
     path = "/v1/tenants/{tenantId}/invoices",

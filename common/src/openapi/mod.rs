@@ -3,17 +3,21 @@
 //! cannot change without the document changing; each route has one annotated item here, named
 //! after its function crate, with its parameters, body and every status it answers. What every
 //! route shares (API Gateway's refusals, the problems any handler can end in, revalidation,
-//! security) is added to all of them by `problems`.
+//! security) is added to all of them by `problems`; the links from what an operation answers to
+//! the operations on what it made (read, change with the `ETag` just returned, issue) by `links`.
 //!
 //! `cargo run -p local-gateway --bin write-openapi` writes it to `infra/openapi.json`; a test fails
 //! when that file is stale, or when the document, the route table, the SAM template and `events/`
 //! disagree.
 
 mod apigateway;
+mod archive;
+mod audit;
 mod billings;
 mod contracts;
 mod invoices;
 mod issuer;
+mod links;
 mod params;
 mod principals;
 mod problems;
@@ -27,9 +31,12 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, Securi
 use utoipa::openapi::server::{ServerBuilder, ServerVariableBuilder};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{Components, InfoBuilder, LicenseBuilder};
-use utoipa::{Modify, OpenApi};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+pub(crate) use types::{Address, BankDetails, LineDescription, Name, Notes, VoidReason};
 
 use apigateway::DocumentationParts;
+use links::Links;
 use problems::Refusals;
 
 /// The document, as served and written.
@@ -82,8 +89,13 @@ pub fn to_json() -> Result<String, serde_json::Error> {
         principals::list_principals,
         principals::remove_principal,
         principals::get_iam_policy,
+        audit::list_tenant_audit,
+        audit::list_audit,
+        archive::export_tenant,
+        archive::restore_tenant,
+        archive::purge_tenant,
     ),
-    modifiers(&Frame, &Refusals, &DocumentationParts)
+    modifiers(&Frame, &Refusals, &Links, &DocumentationParts)
 )]
 struct Api;
 
@@ -96,7 +108,8 @@ const DESCRIPTION: &str = "A multi-tenant billing API: tenants (hosted customers
     Every request is signed with AWS Signature Version 4 (service `execute-api`) by a registered IAM principal and carries that \
     caller's API key in `x-api-key`. The tenant a caller acts for comes from its identity only, never from the path, query or body: \
     a tenant reads its own data (another tenant's answers 404, as if it did not exist), the operator manages all.\n\n\
-    Amounts are integer yen; dates `YYYY-MM-DD`; timestamps RFC 3339 UTC; JSON is camelCase. Refusals by the API are RFC 9457 \
+    Amounts are integer yen; integers are written without a fraction or an exponent (`1.0` and `1e3` are refused, though JSON Schema counts \
+    them as integers); dates `YYYY-MM-DD`; timestamps RFC 3339 UTC; JSON is camelCase. Refusals by the API are RFC 9457 \
     `application/problem+json`; API Gateway's own refusals are `application/json` `{\"message\": ...}`.";
 
 /// Info, servers, tags, the two security schemes, and on every operation: both schemes required
@@ -154,19 +167,21 @@ impl Modify for Frame {
         for (name, schema) in problems::schemas() {
             schemas.entry(name).or_insert(schema);
         }
+        schemas.insert(crate::service::principals::NewPrincipal::name().into_owned(), types::new_principal());
     }
 }
 
 const SIGV4: &str = "sigv4";
 const API_KEY: &str = "apiKey";
 
-const TAGS: [(&str, &str); 8] = [
+const TAGS: [(&str, &str); 9] = [
     ("tenants", "Hosted customers: onboarding, their details and plan, their API key."),
     ("contracts", "What each tenant has contracted for: month-end runs bill from these."),
     ("billings", "Billing records (請求情報): drafts with their lines and totals, issuing them as invoices, payment."),
     ("invoices", "Invoices (請求書): frozen at issue, their PDFs (streamed), a month's ZIP, PDFs made elsewhere and uploaded, voiding."),
     ("runs", "Month-end runs: one call generates drafts from contracts and issues a period's invoices in the background."),
     ("usage", "Requests per tenant and day as the usage plans count them, what the handlers meter, quotas."),
+    ("audit", "Who changed what: every change, written with the change itself, and every refused attempt; never edited or deleted."),
     ("principals", "Who calls: the registry of IAM principals, `GET /v1/me`, a tenant's IAM policy."),
     ("issuer", "The operator as qualified-invoice issuer (適格請求書発行事業者): name, registration number, numbering, rounding, dates."),
 ];

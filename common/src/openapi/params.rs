@@ -2,6 +2,8 @@
 //! their schemas are those types') and the request headers the handlers read
 //! (`common::http::{if_match, if_none_match_any, idempotency, parse_range}`). These types only
 //! describe parameters: nothing constructs them, the handlers read the request themselves.
+//! `If-Match`'s pattern is what `http::if_match` takes: `*`, or a list of quoted ETags (weak ones
+//! too), each of visible ASCII but `"` and `,`.
 
 #![allow(dead_code)]
 
@@ -72,7 +74,7 @@ pub(super) struct IfMatchRequired {
     /// The ETag of the version the change is based on (`"3"`, from the read's `ETag`), a list of
     /// them, or `*`. Left out: 428; a version that is no longer current: 412. Weak tags never
     /// match.
-    #[param(rename = "If-Match")]
+    #[param(rename = "If-Match", pattern = r#"^(\*|(W/)?"[\u0021\u0023-\u002b\u002d-\u007e]*"( *, *(W/)?"[\u0021\u0023-\u002b\u002d-\u007e]*")*)$"#)]
     if_match: String,
 }
 
@@ -82,7 +84,11 @@ pub(super) struct IfMatchRequired {
 pub(super) struct IfMatchToReplace {
     /// To replace what exists: the ETag of the version read (`"3"`), or `*`. Left out, the request
     /// creates; replacing without it is 428, with a version that is no longer current 412.
-    #[param(rename = "If-Match", nullable = false)]
+    #[param(
+        rename = "If-Match",
+        nullable = false,
+        pattern = r#"^(\*|(W/)?"[\u0021\u0023-\u002b\u002d-\u007e]*"( *, *(W/)?"[\u0021\u0023-\u002b\u002d-\u007e]*")*)$"#
+    )]
     if_match: Option<String>,
 }
 

@@ -51,8 +51,10 @@ pub(super) fn get_tenant() {}
 /// Fields left out stay as they are; `null` removes nothing here (400: these fields cannot be
 /// removed). Its API key follows: `planTier` moves it to the new tier's plan, `status` suspended
 /// disables it, active enables it, offboarded deletes it (final). Each step is idempotent: when
-/// API Gateway fails part-way the answer is 503, and sending the same patch again (with the new
-/// ETag) brings the key in line.
+/// API Gateway fails part-way the answer is 503, and sending the same patch again brings the key
+/// in line: with the new ETag, or with the old one, since a patch whose change is already stored
+/// answers 200 whatever version `If-Match` names (RFC 9110 13.1.1); a different change with an old
+/// ETag is 412.
 #[utoipa::path(
     patch,
     path = "/v1/tenants/{tenantId}",

@@ -59,7 +59,7 @@ fn every_operation_is_named_tagged_summarised_and_needs_both_keys() {
             }
         }
     }
-    assert_eq!(ids.len(), 35);
+    assert_eq!(ids.len(), 40);
 }
 
 #[test]
@@ -140,7 +140,7 @@ fn input_bounds_are_the_validations() {
     use crate::service::contracts::ContractInput;
     let doc = doc();
     let bound = |schema: &str, field: &str, key: &str| -> i64 {
-        let v = &doc["components"]["schemas"][schema]["properties"][field][key];
+        let v = resolved(&doc, &doc["components"]["schemas"][schema]["properties"][field])[key].clone();
         v.as_i64().unwrap_or_else(|| panic!("{schema}.{field} has no {key}"))
     };
     let len = |schema: &str, field: &str| usize::try_from(bound(schema, field, "maxLength")).unwrap();
@@ -184,4 +184,178 @@ fn input_bounds_are_the_validations() {
     assert!(billing((0..most).map(|_| line("d".into(), 1, 1)).collect(), "n".into()));
     assert!(!billing((0..=most).map(|_| line("d".into(), 1, 1)).collect(), "n".into()));
     assert!(!billing(Vec::new(), "n".into()));
+}
+
+/// The properties a response schema names, through `$ref` and `allOf`.
+fn properties(doc: &Value, schema: &Value) -> BTreeSet<String> {
+    if let Some(r) = schema["$ref"].as_str() {
+        let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("{r} is not local"));
+        return properties(doc, doc.pointer(pointer).unwrap_or_else(|| panic!("{r} names nothing")));
+    }
+    let mut all: BTreeSet<String> = schema["properties"].as_object().map(|p| p.keys().cloned().collect()).unwrap_or_default();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        all.extend(properties(doc, part));
+    }
+    all
+}
+
+/// Every link names an operation that exists, sets only parameters that operation has (where it
+/// has them: `path.tenantId`, `header.If-Match`) and every path parameter it needs, and takes each
+/// value from a field of the source's JSON answer or a header that answer documents. Every
+/// create's answer (201, 202) has links, and every link of the table is in the document.
+#[test]
+fn links_name_operations_and_parameters_that_exist() {
+    let doc = doc();
+    let all = operations(&doc);
+    let mut placed = 0;
+    for (method, path, op) in &all {
+        for (status, response) in op["responses"].as_object().unwrap() {
+            if ["201", "202"].contains(&status.as_str()) {
+                assert!(response["links"].as_object().is_some_and(|l| !l.is_empty()), "{method} {path} {status}: a create's answer has links");
+            }
+            let Some(links) = response["links"].as_object() else { continue };
+            let fields = properties(&doc, &response["content"]["application/json"]["schema"]);
+            let headers: BTreeSet<String> = response["headers"].as_object().map(|h| h.keys().cloned().collect()).unwrap_or_default();
+            for (name, link) in links {
+                let at = format!("{method} {path} {status} → {name}");
+                assert!(link.get("operation_id").is_none() && link.get("operationRef").is_none(), "{at}: named by operationId only");
+                let target_id = link["operationId"].as_str().unwrap_or_else(|| panic!("{at}: no operationId"));
+                let target = all.iter().map(|(_, _, op)| op).find(|op| op["operationId"] == target_id);
+                let target = target.unwrap_or_else(|| panic!("{at}: no operation {target_id}"));
+                let accepted: BTreeSet<String> = target["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| format!("{}.{}", p["in"].as_str().unwrap(), p["name"].as_str().unwrap()))
+                    .collect();
+                let set = link["parameters"].as_object().cloned().unwrap_or_default();
+                for (parameter, expression) in &set {
+                    assert!(accepted.contains(parameter), "{at}: {target_id} has no parameter {parameter} (it has {accepted:?})");
+                    let expression = expression.as_str().unwrap_or_else(|| panic!("{at}: {parameter} is not an expression"));
+                    if let Some(field) = expression.strip_prefix("$response.body#/") {
+                        assert!(fields.contains(field), "{at}: the answer has no field {field} (it has {fields:?})");
+                    } else if let Some(header) = expression.strip_prefix("$response.header.") {
+                        assert!(headers.contains(header), "{at}: the answer documents no header {header}");
+                    } else {
+                        panic!("{at}: {parameter} = {expression} is not taken from the answer");
+                    }
+                }
+                for needed in accepted.iter().filter(|p| p.starts_with("path.")) {
+                    assert!(set.contains_key(needed), "{at}: {needed} is not set");
+                }
+                placed += 1;
+            }
+        }
+    }
+    assert_eq!(placed, links::FOLLOWS.iter().map(|f| f.statuses.len()).sum::<usize>(), "every link of the table is placed once");
+}
+
+/// A property's schema itself: through its `$ref`, and through the `oneOf` of `null` and a
+/// reference that an optional field is.
+fn resolved(doc: &Value, schema: &Value) -> Value {
+    if let Some(r) = schema["$ref"].as_str() {
+        return resolved(doc, doc.pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("{r} names nothing")));
+    }
+    if let Some([only]) = schema["oneOf"].as_array().map(|o| o.iter().filter(|s| s["type"] != "null").cloned().collect::<Vec<_>>()).as_deref() {
+        return resolved(doc, only);
+    }
+    schema.clone()
+}
+
+/// The free-text kinds are the validations' own: the inputs validated without storage refuse one
+/// character past each kind's length and one line past its lines, take exactly its lines, and
+/// single-line text refuses a line break and a tab. (`tests/it/openapi.rs` holds the patterns to
+/// `validation::text` itself.)
+#[test]
+fn text_kinds_are_the_validations() {
+    use crate::service::billings::{LineInput, NewBilling, validate_new};
+    use crate::service::contracts::ContractInput;
+    let kind = |name: &str| *types::TEXTS.iter().find(|t| t.0 == name).unwrap_or_else(|| panic!("no text kind {name}"));
+    for (name, max, _) in types::TEXTS {
+        assert_eq!(doc()["components"]["schemas"][name]["maxLength"], *max, "{name} is in the document with its bound");
+    }
+    let doc = doc();
+    let field = |schema: &str, field: &str| doc["components"]["schemas"][schema]["properties"][field].to_string();
+    for (schema, property, kind) in [
+        ("ContractInput", "planName", "Name"),
+        ("ContractInput", "notes", "Notes"),
+        ("NewBilling", "notes", "Notes"),
+        ("BillingPatch", "notes", "Notes"),
+        ("LineInput", "description", "LineDescription"),
+        ("NewTenant", "name", "Name"),
+        ("CustomerProfileInput", "companyName", "Name"),
+        ("CustomerProfileInput", "address", "Address"),
+        ("BillingContactInput", "name", "Name"),
+        ("TenantPatch", "name", "Name"),
+        ("CustomerProfilePatch", "companyName", "Name"),
+        ("CustomerProfilePatch", "address", "Address"),
+        ("BillingContactPatch", "name", "Name"),
+        ("IssuerInput", "name", "Name"),
+        ("IssuerInput", "address", "Address"),
+        ("IssuerInput", "bankDetails", "BankDetails"),
+        ("VoidInput", "reason", "VoidReason"),
+    ] {
+        assert!(field(schema, property).contains(&format!("#/components/schemas/{kind}\"")), "{schema}.{property} is {kind}");
+    }
+    let contract = |plan_name: &str, notes: &str| {
+        let input = ContractInput {
+            plan_name: plan_name.into(),
+            monthly_fee: 0,
+            start_date: "2025-04-01".into(),
+            end_date: None,
+            billing_cycle: "monthly".into(),
+            status: None,
+            notes: Some(notes.into()),
+        };
+        input.validate().is_ok()
+    };
+    let billing = |description: &str, notes: &str| {
+        let line = LineInput { description: description.into(), quantity: 1, unit_price: 1, tax_category: "standard".into() };
+        let input = NewBilling {
+            period: "2025-04".into(),
+            lines: vec![line],
+            notes: Some(notes.into()),
+            issue_date: "2025-04-30".into(),
+            due_date: "2025-05-31".into(),
+        };
+        validate_new(input).is_ok()
+    };
+    let lines = |n: usize| vec!["x"; n].join("\n");
+    let (_, name_max, name_lines) = kind("Name");
+    let (_, description_max, description_lines) = kind("LineDescription");
+    let (_, notes_max, notes_lines) = kind("Notes");
+    assert_eq!((name_lines, description_lines), (1, 1));
+    assert!(contract(&"a".repeat(name_max), &lines(notes_lines)) && !contract(&"a".repeat(name_max + 1), "n"));
+    assert!(!contract("a", &lines(notes_lines + 1)) && !contract("a", &"n".repeat(notes_max + 1)));
+    assert!(billing(&"d".repeat(description_max), &lines(notes_lines)) && !billing(&"d".repeat(description_max + 1), "n"));
+    assert!(!billing("d", &lines(notes_lines + 1)) && !billing("d", &"n".repeat(notes_max + 1)));
+    for broken in ["a\nb", "a\tb", "a\r\nb"] {
+        assert!(!contract(broken, "n") && !billing(broken, "n"), "{broken:?} is not one line");
+        assert!(contract("a", broken) && billing("d", broken), "{broken:?} is text of two lines");
+    }
+}
+
+/// `NewPrincipal`'s schema is written by hand (a tenant's principal or the operator's); it has
+/// exactly the fields of the type `principals::register` reads, each variant requiring `arn` and
+/// `role`.
+#[test]
+fn new_principal_has_the_inputs_fields() {
+    use crate::service::principals::NewPrincipal;
+    use utoipa::PartialSchema;
+    let derived = serde_json::to_value(NewPrincipal::schema()).unwrap();
+    let fields: BTreeSet<String> = derived["properties"].as_object().unwrap().keys().cloned().collect();
+    let doc = doc();
+    let written = &doc["components"]["schemas"]["NewPrincipal"];
+    let variants = written["oneOf"].as_array().unwrap();
+    let mut all = BTreeSet::new();
+    for v in variants {
+        all.extend(v["properties"].as_object().unwrap().keys().cloned());
+        let required: BTreeSet<&str> = v["required"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+        assert!(required.is_superset(&BTreeSet::from(["arn", "role"])), "{v}");
+        assert_eq!(v["additionalProperties"], false);
+    }
+    assert_eq!(all, fields);
+    let roles: BTreeSet<&str> = variants.iter().map(|v| v["properties"]["role"]["enum"][0].as_str().unwrap()).collect();
+    let role = serde_json::to_value(crate::domain::Role::schema()).unwrap();
+    assert_eq!(roles, role["enum"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect());
 }

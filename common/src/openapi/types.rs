@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -112,6 +112,125 @@ impl ToSchema for Yen {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("Yen")
     }
+}
+
+/// Unicode's control characters (general category Cc, a set Unicode never changes):
+/// `validation::text` refuses them all, but for line breaks and, in text of several lines, tabs.
+const CONTROL: &str = r"\u0000-\u001f\u007f-\u009f";
+/// The same but tab, which text of several lines may hold (its line breaks are matched apart).
+const CONTROL_BUT_TAB: &str = r"\u0000-\u0008\u000a-\u001f\u007f-\u009f";
+/// The blanks `text` trims (Unicode's White_Space) that are not control characters: a character
+/// outside both sets is one trimming leaves, so text holding one is never blank.
+const BLANK: &str = r"\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+
+/// Free text as `validation::text` reads it: `max` characters and `lines` lines at most. The
+/// pattern asks for a character that is not blank and refuses control characters (single-line
+/// text: line breaks and tabs too; text of several lines: more than `lines - 1` breaks, each LF,
+/// CRLF or CR). It is a little stricter than `text`, never looser: `text` also takes, and trims
+/// away, control-character blanks around the text (a leading blank line, a trailing break), and
+/// counts the characters left after trimming.
+fn text(max: usize, lines: usize, example: &str, description: &str) -> ObjectBuilder {
+    let visible = format!("[^{CONTROL}{BLANK}]");
+    let pattern = if lines <= 1 {
+        format!("^[^{CONTROL}]*{visible}[^{CONTROL}]*$")
+    } else {
+        let line = format!("[^{CONTROL_BUT_TAB}]*");
+        format!("^{line}{visible}{line}((\\r\\n?|\\n){line}){{0,{}}}$", lines - 1)
+    };
+    let rule = if lines <= 1 {
+        format!("One line of text (no line breaks, no tabs), 1 to {max} characters once the blanks around it are trimmed; no control characters.")
+    } else {
+        format!(
+            "Text of at most {lines} lines (a line break is LF, CRLF or CR: it is stored as LF), 1 to {max} characters once the blanks around it are \
+            trimmed; no control characters but line breaks and tabs."
+        )
+    };
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(pattern))
+        .examples([example])
+        .description(Some(format!("{description} {rule}")))
+}
+
+/// The kinds of free text the inputs take, each a schema of its own: `validation::text` with
+/// these bounds (characters, lines), an example, and what it is.
+macro_rules! text_schemas {
+    ($($ty:ident: $max:literal chars, $lines:literal lines, $example:literal, $description:literal;)+) => {
+        /// Each kind's name, characters and lines.
+        #[cfg(test)]
+        pub(super) const TEXTS: &[(&str, usize, usize)] = &[$((stringify!($ty), $max, $lines)),+];
+
+        $(
+            #[doc = $description]
+            pub(crate) struct $ty;
+
+            impl PartialSchema for $ty {
+                fn schema() -> RefOr<Schema> {
+                    text($max, $lines, $example, $description).into()
+                }
+            }
+
+            impl ToSchema for $ty {
+                fn name() -> Cow<'static, str> {
+                    Cow::Borrowed(stringify!($ty))
+                }
+            }
+        )+
+    };
+}
+
+text_schemas! {
+    Name: 100 chars, 1 lines, "株式会社しまね商事", "A name: a tenant's, its company's or contact's, a plan's, the issuer's.";
+    Address: 200 chars, 1 lines, "島根県松江市殿町1番地", "A postal address, on one line.";
+    LineDescription: 200 chars, 1 lines, "保守サービス 2025年11月分", "What a billing line is for.";
+    Notes: 2000 chars, 20 lines, "お振込手数料はご負担ください。", "Notes (printed on the invoice, shown in Redmine).";
+    BankDetails: 300 chars, 4 lines, "山陰銀行 本店営業部 普通 1234567 カ）セイキユウ", "Where to pay, as printed on every invoice.";
+    VoidReason: 500 chars, 10 lines, "請求先の誤りのため", "Why an invoice is voided.";
+}
+
+/// An ARN `PrincipalArn::parse` takes as it is sent: an IAM role's or user's (any path before
+/// the name), or an STS assumed-role one (role and session); printable ASCII (`parse` does not ask
+/// for it in a path).
+const ARN_INPUT: &str = concat!(
+    "^arn:[a-z-]+:(iam::[0-9]{12}:(role|user)/([\\u0021-\\u007e]*/)?|sts::[0-9]{12}:assumed-role/[A-Za-z0-9+=,.@_-]{1,128}/)",
+    "[A-Za-z0-9+=,.@_-]{1,128}$"
+);
+
+/// `POST /v1/principals` as `principals::register` reads it: a tenant's principal (`role`
+/// tenant, with the tenant's id) or the operator's (`role` operator, no `tenantId`), one of the
+/// two. It replaces the derived schema of `NewPrincipal`, which cannot say that `tenantId` goes
+/// with the role; a test holds the two to the same fields.
+pub(super) fn new_principal() -> RefOr<Schema> {
+    let variant = |role: &str, tenant: bool| {
+        let arn = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(ARN_INPUT))
+            .description(Some("An IAM user or role ARN, or an STS assumed-role ARN (which registers its role, whatever the session)."));
+        let access_key = ObjectBuilder::new().schema_type(Type::Boolean).description(Some(
+            "Mint an access key pair for the user: only where the deployment mints keys (the local gateway; elsewhere 400), and only for an IAM \
+            user's ARN (a role's callers sign with temporary credentials).",
+        ));
+        let mut object = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .title(Some(format!("{role}'s principal")))
+            .property("arn", arn)
+            .required("arn")
+            .property("role", ObjectBuilder::new().schema_type(Type::String).enum_values(Some([role])))
+            .required("role");
+        if tenant {
+            object = object.property("tenantId", Ref::from_schema_name(TenantId::name())).required("tenantId");
+        }
+        object.property("accessKey", access_key).additional_properties(Some(AdditionalProperties::FreeForm(false)))
+    };
+    let example = serde_json::json!({ "arn": "arn:aws:iam::123456789012:role/redmine-shimane", "role": "tenant", "tenantId": "tn_0123456789abcdef" });
+    OneOfBuilder::new()
+        .item(variant("tenant", true))
+        .item(variant("operator", false))
+        .description(Some("`POST /v1/principals`: a tenant's principal (with the tenant's id) or the operator's (without one)."))
+        .examples([example])
+        .into()
 }
 
 /// A page of a listing, named after its items (`ContractViewPage`, ...). `nextCursor` is always

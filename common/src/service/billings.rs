@@ -25,7 +25,7 @@ pub const MAX_LINES: usize = 500;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LineInput {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::LineDescription))]
     pub description: String,
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000))]
     pub quantity: i64,
@@ -45,10 +45,11 @@ pub struct NewBilling {
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 500))]
     pub lines: Vec<LineInput>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Notes>))]
     pub notes: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = chrono::NaiveDate))]
     pub issue_date: String,
+    /// On or after `issueDate`.
     #[cfg_attr(feature = "openapi", schema(value_type = chrono::NaiveDate))]
     pub due_date: String,
 }
@@ -62,11 +63,12 @@ pub struct BillingPatch {
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<LineInput>, min_items = 1, max_items = 500))]
     pub lines: Patch<Vec<LineInput>>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, min_length = 1, max_length = 2000))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Notes>))]
     pub notes: Patch<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = chrono::NaiveDate))]
     pub issue_date: Patch<String>,
+    /// On or after `issueDate`.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = chrono::NaiveDate))]
     pub due_date: Patch<String>,
@@ -168,13 +170,14 @@ pub fn validate_new(input: NewBilling) -> Result<(BillingPeriod, BillingContent)
     let issue_date = v.check("issueDate", parse_date(&input.issue_date));
     let due_date = v.check("dueDate", parse_date(&input.due_date));
     check_dates(issue_date, due_date, &mut v);
-    let (Some(period), Some(notes), Some(issue_date), Some(due_date)) = (period, notes, issue_date, due_date) else {
-        return Err(v.finish().err().unwrap_or_else(|| ApiError::Internal("validation without errors".into())));
+    let content = match (notes, issue_date, due_date) {
+        (Some(notes), Some(issue_date), Some(due_date)) => Some(BillingContent { lines, notes, issue_date, due_date }),
+        _ => None,
     };
-    let content = BillingContent { lines, notes, issue_date, due_date };
-    check_totals(&content, &mut v);
-    v.finish()?;
-    Ok((period, content))
+    if let Some(c) = &content {
+        check_totals(c, &mut v);
+    }
+    v.finish_with((period, content))
 }
 
 /// Creates a draft (operator only). `suffix` makes the id; the handler derives it from the

@@ -20,12 +20,13 @@ const NOTES_LINES: usize = 20;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContractInput {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub plan_name: String,
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 999_999_999_999_i64))]
     pub monthly_fee: i64,
     #[cfg_attr(feature = "openapi", schema(value_type = chrono::NaiveDate))]
     pub start_date: String,
+    /// On or after `startDate`.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<chrono::NaiveDate>))]
     pub end_date: Option<String>,
@@ -35,7 +36,7 @@ pub struct ContractInput {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::domain::ContractStatus>))]
     pub status: Option<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Notes>))]
     pub notes: Option<String>,
 }
 
@@ -63,13 +64,9 @@ impl ContractInput {
         {
             v.add("endDate", "must be on or after startDate");
         }
-        v.finish()?;
-        match (plan_name, monthly_fee, start_date, end_date, billing_cycle, status, notes) {
-            (Some(plan_name), Some(monthly_fee), Some(start_date), Some(end_date), Some(billing_cycle), Some(status), Some(notes)) => {
-                Ok(ContractTerms { plan_name, monthly_fee, start_date, end_date, billing_cycle, status: status.unwrap_or(ContractStatus::Active), notes })
-            }
-            _ => Err(ApiError::Internal("validation passed without values".into())),
-        }
+        let (plan_name, monthly_fee, start_date, end_date, billing_cycle, status, notes) =
+            v.finish_with((plan_name, monthly_fee, start_date, end_date, billing_cycle, status, notes))?;
+        Ok(ContractTerms { plan_name, monthly_fee, start_date, end_date, billing_cycle, status: status.unwrap_or(ContractStatus::Active), notes })
     }
 }
 

@@ -12,7 +12,8 @@ use super::contracts::parse_date;
 use crate::app::App;
 use crate::caller::Caller;
 use crate::domain::{
-    BillingId, BillingPeriod, BillingRecord, BillingStatus, Invoice, InvoiceFilter, InvoiceNumber, InvoiceStatus, PdfInfo, PdfSource, TenantId, lifecycle,
+    BillingId, BillingPeriod, BillingRecord, BillingStatus, Invoice, InvoiceFilter, InvoiceNumber, InvoiceStatus, NameQuery, PdfInfo, PdfSource, TenantId, Yen,
+    lifecycle,
 };
 use crate::error::ApiError;
 use crate::store::{ObjectKey, Page, PageRequest, StoreError};
@@ -182,11 +183,34 @@ pub async fn pdf_of(app: &App, caller: &Caller, tenant: &TenantId, number: &Invo
     Ok((invoice, key, info))
 }
 
-/// The filter in a listing's query: `period` (YYYY-MM) and `status`; problems go to `v`.
+/// Whole yen, as a query parameter gives it.
+fn parse_yen(raw: &str) -> Result<Yen, String> {
+    raw.parse::<i64>().map_err(|_| "must be a whole number of yen (digits only, no separators)".to_string()).and_then(Yen::new)
+}
+
+/// The filter in a listing's query, every condition together: `period` (YYYY-MM), `status`,
+/// `issuedFrom`/`issuedTo` (issue dates, both included, in order), `minTotal`/`maxTotal` (the
+/// total with tax, whole yen, both included, in order) and `recipient` (inside the recipient's
+/// company name, see `NameQuery`); problems go to `v`, field by field.
 pub fn filter_from_query(query: &crate::http::Query<'_>, v: &mut Validator) -> InvoiceFilter {
     let period = v.check_opt("query.period", query.get("period"), BillingPeriod::parse).flatten();
     let status = v.check_opt("query.status", query.get("status"), InvoiceStatus::parse).flatten();
-    InvoiceFilter { period, statuses: status.map(|s| vec![s]) }
+    let issued_from = v.check_opt("query.issuedFrom", query.get("issuedFrom"), parse_date).flatten();
+    let issued_to = v.check_opt("query.issuedTo", query.get("issuedTo"), parse_date).flatten();
+    if let (Some(f), Some(t)) = (issued_from, issued_to)
+        && t < f
+    {
+        v.add("query.issuedTo", "must not be before issuedFrom");
+    }
+    let min_total = v.check_opt("query.minTotal", query.get("minTotal"), parse_yen).flatten();
+    let max_total = v.check_opt("query.maxTotal", query.get("maxTotal"), parse_yen).flatten();
+    if let (Some(min), Some(max)) = (min_total, max_total)
+        && max < min
+    {
+        v.add("query.maxTotal", "must not be less than minTotal");
+    }
+    let recipient = v.check_opt("query.recipient", query.get("recipient"), NameQuery::parse).flatten();
+    InvoiceFilter { period, statuses: status.map(|s| vec![s]), issued_from, issued_to, min_total, max_total, recipient }
 }
 
 /// Lists a tenant's invoices; a tenant caller's listing holds only delivered ones.
@@ -212,7 +236,7 @@ pub async fn list(app: &App, caller: &Caller, tenant: &TenantId, mut filter: Inv
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VoidInput {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::VoidReason))]
     pub reason: String,
 }
 
@@ -246,6 +270,7 @@ pub async fn void(app: &App, caller: &Caller, tenant: &TenantId, number: &Invoic
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PaidInput {
+    /// Not after today in Japan (UTC+9).
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<chrono::NaiveDate>))]
     pub paid_on: Option<String>,

@@ -78,6 +78,9 @@ pub async fn issue_many(app: &App, caller: &Caller, records: &[(TenantId, Billin
 /// Writes the batch's issued invoices and records in one transaction and meters them; those of a
 /// batch that could not be written are left to the one-at-a-time path (`None` in `out`).
 async fn mark_issued(app: &App, batch: Vec<(usize, Replacement)>, out: &mut [Option<Issued>]) {
+    if batch.is_empty() {
+        return;
+    }
     let (at, replacements): (Vec<usize>, Vec<Replacement>) = batch.into_iter().unzip();
     match app.stores.invoices.update_invoices_and_billings(&replacements).await {
         Ok(()) => {

@@ -14,13 +14,13 @@ use crate::validation::{Validator, text};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IssuerInput {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub name: String,
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
     pub address: String,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::RegistrationNumber))]
     pub registration_number: String,
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 300))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::BankDetails))]
     pub bank_details: String,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::InvoicePrefix))]
     pub invoice_prefix: String,
@@ -66,12 +66,8 @@ pub async fn put_issuer(app: &App, caller: &Caller, input: IssuerInput, precondi
     let invoice_prefix = v.check("invoicePrefix", InvoicePrefix::parse(&input.invoice_prefix));
     let rounding = v.check_opt("rounding", input.rounding.as_deref(), Rounding::parse);
     let dates = v.check_opt("invoiceDates", input.invoice_dates, invoice_dates);
-    v.finish()?;
-    let (Some(name), Some(address), Some(registration_number), Some(bank_details), Some(invoice_prefix), Some(rounding), Some(dates)) =
-        (name, address, registration_number, bank_details, invoice_prefix, rounding, dates)
-    else {
-        return Err(ApiError::Internal("validation passed without values".into()));
-    };
+    let (name, address, registration_number, bank_details, invoice_prefix, rounding, dates) =
+        v.finish_with((name, address, registration_number, bank_details, invoice_prefix, rounding, dates))?;
     let current = app.stores.invoices.get_issuer().await?;
     let mut settings = IssuerSettings {
         name,

@@ -1,6 +1,8 @@
 //! Domain operations: what each route does, independent of HTTP. Handlers parse, call one of
 //! these, and format the answer.
 
+pub mod archive;
+pub mod audit;
 pub mod billings;
 pub mod contracts;
 pub mod generation;
@@ -8,6 +10,7 @@ pub mod invoices;
 pub mod issue_batch;
 pub mod issuer;
 pub mod principals;
+pub mod repair;
 pub mod runs;
 pub mod tenant_keys;
 pub mod tenants;

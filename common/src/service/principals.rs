@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::caller::Caller;
-use crate::domain::{MethodThrottle, PlanTier, Role, TenantId, TenantStatus, UsagePlan, method_throttles, usage_plan};
+use crate::domain::{MethodThrottle, PlanTier, Role, Tenant, TenantId, TenantStatus, UsagePlan, method_throttles, usage_plan};
 use crate::error::ApiError;
 use crate::iam::{self, AccessKeyPair};
 use crate::store::{ApiKeyId, MAX_PRINCIPALS_PER_OWNER, Owner, Principal, PrincipalArn, PrincipalId, StoreError};
@@ -108,11 +108,8 @@ fn validate(input: NewPrincipal, can_mint: bool) -> Result<(PrincipalArn, Owner,
             v.add("accessKey", "only an IAM user has access keys of its own; a role's callers sign with temporary credentials from STS");
         }
     }
-    v.finish()?;
-    match (arn, owner) {
-        (Some(arn), Some(owner)) => Ok((arn, owner, input.access_key)),
-        _ => Err(ApiError::Internal("validation passed without values".into())),
-    }
+    let (arn, owner) = v.finish_with((arn, owner))?;
+    Ok((arn, owner, input.access_key))
 }
 
 /// Registers a principal for a tenant or for the operator (operator only).
@@ -188,8 +185,7 @@ pub fn owner_of_query(tenant_id: Option<&str>, role: Option<&str>) -> Result<Own
             None
         }
     };
-    v.finish()?;
-    owner.ok_or_else(|| ApiError::Internal("validation passed without an owner".into()))
+    v.finish_with(owner)
 }
 
 /// The owner's principals (operator only).
@@ -257,17 +253,24 @@ pub async fn me(app: &App, caller: &Caller) -> Result<Me, ApiError> {
             Some(app.stores.tenants.get_tenant(id).await?.ok_or_else(|| ApiError::Internal(format!("principal of {id} names a tenant that does not exist")))?)
         }
     };
-    let tier = tenant.as_ref().map_or(PlanTier::Premium, |t| t.plan_tier);
-    Ok(Me {
-        role: caller.role(),
-        principal: caller.principal.clone(),
-        principal_id: caller.principal.id(),
-        api_key_id: caller.api_key_id.clone(),
-        tenant_id: caller.tenant_id().cloned(),
-        tenant: tenant.map(|t| MeTenant { name: t.name, status: t.status, plan_tier: t.plan_tier }),
-        plan: usage_plan(tier),
-        method_throttles: method_throttles(tier),
-    })
+    Ok(Me::of(caller, tenant))
+}
+
+impl Me {
+    /// The caller as `/v1/me` shows it, with its tenant's record (none for the operator).
+    pub fn of(caller: &Caller, tenant: Option<Tenant>) -> Self {
+        let tier = tenant.as_ref().map_or(PlanTier::Premium, |t| t.plan_tier);
+        Me {
+            role: caller.role(),
+            principal: caller.principal.clone(),
+            principal_id: caller.principal.id(),
+            api_key_id: caller.api_key_id.clone(),
+            tenant_id: caller.tenant_id().cloned(),
+            tenant: tenant.map(|t| MeTenant { name: t.name, status: t.status, plan_tier: t.plan_tier }),
+            plan: usage_plan(tier),
+            method_throttles: method_throttles(tier),
+        }
+    }
 }
 
 /// The IAM policy to attach to a tenant's principals (operator only), for the API the request

@@ -58,7 +58,7 @@ pub(crate) async fn discard(app: &App, key: &ApiKeyId) {
 
 /// Deletes a key: the registry's record first, so the backend refuses it even before API
 /// Gateway forgets it.
-async fn delete(app: &App, key: &ApiKeyId) -> Result<(), ApiError> {
+pub(crate) async fn delete(app: &App, key: &ApiKeyId) -> Result<(), ApiError> {
     app.stores.principals.delete_api_key(key).await?;
     keys(app)?.delete_key(key).await?;
     Ok(())
@@ -135,7 +135,17 @@ pub async fn rotate(app: &App, caller: &Caller, id: &TenantId) -> Result<Rotated
                 }
             }
             Err(e) => {
-                discard(app, &new.id).await;
+                // The write may have happened (a timeout): the new key is discarded only when
+                // the tenant is known not to hold it.
+                match app.stores.tenants.get_tenant(id).await {
+                    Ok(Some(t)) if t.api_key_id.as_ref() == Some(&new.id) => {
+                        sync(app, &t).await?;
+                        tracing::info!(tenant_id = %id, api_key_id = %new.id.as_str(), "API key rotated (its write answered an error, but it is stored)");
+                        return Ok(Rotated { tenant_id: id.clone(), api_key: new.into(), revoked_api_key_id: old });
+                    }
+                    Ok(_) => discard(app, &new.id).await,
+                    Err(_) => {}
+                }
                 return Err(e.into());
             }
         }

@@ -18,7 +18,7 @@ const ADDRESS_MAX: usize = 200;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BillingContactInput {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub name: String,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::Email))]
     pub email: String,
@@ -28,11 +28,11 @@ pub struct BillingContactInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerProfileInput {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub company_name: String,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::PostalCode))]
     pub postal_code: String,
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
     pub address: String,
     pub billing_contact: BillingContactInput,
 }
@@ -42,7 +42,7 @@ pub struct CustomerProfileInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTenant {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub name: String,
     pub customer_profile: CustomerProfileInput,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::PlanTier))]
@@ -54,7 +54,7 @@ pub struct NewTenant {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BillingContactPatch {
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1, max_length = 100))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub name: Patch<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::Email))]
@@ -66,13 +66,13 @@ pub struct BillingContactPatch {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerProfilePatch {
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1, max_length = 100))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub company_name: Patch<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::PostalCode))]
     pub postal_code: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1, max_length = 200))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
     pub address: Patch<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = BillingContactPatch))]
@@ -85,7 +85,7 @@ pub struct CustomerProfilePatch {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TenantPatch {
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1, max_length = 100))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub name: Patch<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = CustomerProfilePatch))]
@@ -129,10 +129,7 @@ pub async fn create(app: &App, caller: &Caller, input: NewTenant) -> Result<Onbo
     let name = v.check("name", text(&input.name, NAME_MAX, 1));
     let plan_tier = v.check("planTier", PlanTier::parse(&input.plan_tier));
     let profile = profile(input.customer_profile, &mut v);
-    v.finish()?;
-    let (Some(name), Some(plan_tier), Some(customer_profile)) = (name, plan_tier, profile) else {
-        return Err(ApiError::Internal("validation passed without values".into()));
-    };
+    let (name, plan_tier, customer_profile) = v.finish_with((name, plan_tier, profile))?;
     let now = app.clock.now();
     for _ in 0..3 {
         let tenant_id = app.ids.tenant_id();
@@ -157,13 +154,27 @@ pub async fn create(app: &App, caller: &Caller, input: NewTenant) -> Result<Onbo
                 return Ok(Onboarded { tenant, api_key: key.into() });
             }
             Err(StoreError::AlreadyExists) => tenant_keys::discard(app, &key.id).await,
-            Err(e) => {
-                tenant_keys::discard(app, &key.id).await;
-                return Err(e.into());
-            }
+            // The write may have happened (a timeout): look before discarding the key.
+            Err(e) => match app.stores.tenants.get_tenant(&tenant.tenant_id).await {
+                Ok(Some(stored)) if stored.api_key_id.as_ref() == Some(&key.id) => {
+                    tracing::info!(tenant_id = %tenant.tenant_id, error = %e, "tenant onboarded (its write answered an error, but it is stored)");
+                    return Ok(Onboarded { tenant: stored, api_key: key.into() });
+                }
+                Ok(_) => {
+                    tenant_keys::discard(app, &key.id).await;
+                    return Err(e.into());
+                }
+                // Unknown: the key stays (the repair sweep deletes it if no tenant holds it).
+                Err(_) => return Err(e.into()),
+            },
         }
     }
     Err(ApiError::Internal("three tenant id collisions in a row".into()))
+}
+
+/// Whether two versions of a tenant hold the same fields (their version and time aside).
+fn same_content(a: &Tenant, b: &Tenant) -> bool {
+    Tenant { version: b.version, updated_at: b.updated_at, ..a.clone() } == *b
 }
 
 /// Reads a tenant: the operator any, a tenant only itself.
@@ -177,9 +188,6 @@ pub async fn update(app: &App, caller: &Caller, id: &TenantId, patch: TenantPatc
     caller.require_operator()?;
     let precondition = precondition.ok_or_else(|| ApiError::PreconditionRequired("Send If-Match with the tenant's ETag to update it.".into()))?;
     let current = app.stores.tenants.get_tenant(id).await?.ok_or(ApiError::NotFound)?;
-    if !precondition.matches(current.version) {
-        return Err(ApiError::PreconditionFailed("The tenant has changed since you read it; fetch it again and retry with its new ETag.".into()));
-    }
     let mut next = current.clone();
     let mut v = Validator::new();
     let key_fields = patch.plan_tier.is_present() || patch.status.is_present();
@@ -214,6 +222,17 @@ pub async fn update(app: &App, caller: &Caller, id: &TenantId, patch: TenantPatc
         }
     }
     v.finish()?;
+    if !precondition.matches(current.version) {
+        // A retry of a change that was stored but answered with an error (RFC 9110 13.1.1 allows
+        // a 2xx when the change has already been applied): finish it, so the key follows.
+        if same_content(&next, &current) {
+            if key_fields {
+                tenant_keys::sync(app, &current).await?;
+            }
+            return Ok(current);
+        }
+        return Err(ApiError::PreconditionFailed("The tenant has changed since you read it; fetch it again and retry with its new ETag.".into()));
+    }
     if current.status == TenantStatus::Offboarded && next.status != TenantStatus::Offboarded {
         return Err(ApiError::Conflict("An offboarded tenant cannot come back; onboard it again as a new tenant.".into()));
     }

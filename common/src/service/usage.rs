@@ -132,8 +132,8 @@ pub struct UsagePage {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub items: Vec<TenantMonth>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    /// Like every listing's: a string while more tenants follow, `null` on the last page.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_cursor: Option<String>,
 }
 

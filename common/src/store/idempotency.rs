@@ -23,23 +23,6 @@ impl IdempotencyKey {
             Err("must be 1 to 255 visible ASCII characters, e.g. a UUID".into())
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for IdempotencyKey {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<IdempotencyKey> for String {
-    fn from(k: IdempotencyKey) -> String {
-        k.0
-    }
 }
 
 /// Whose keys a key is one of: a tenant's (records created for it) or the operator's month-end
@@ -143,6 +126,8 @@ impl IdempotencyRecord {
         }
     }
 }
+
+crate::domain::parsed_string!(IdempotencyKey);
 
 #[cfg(test)]
 mod tests {

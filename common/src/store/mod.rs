@@ -2,14 +2,18 @@
 //!
 //! Every adapter gives the same guarantees; `tests/` runs one conformance suite against each.
 
+mod archive;
 pub mod aws;
 mod cursor;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(feature = "faults")]
+pub mod faults;
 mod idempotency;
 mod object;
 mod principal;
 mod queue;
+mod retention;
 mod verified;
 
 use std::sync::Arc;
@@ -17,11 +21,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+pub use archive::{Removal, TenantArchive, TenantRecords, UsageDay};
 pub use cursor::CursorCodec;
 pub use idempotency::{Begin, IdempotencyKey, IdempotencyRecord, IdempotencyScope, IdempotencyState, LEASE, RETENTION, StoredResponse};
-pub use object::{ByteRange, ByteStream, ObjectBody, ObjectKey, ObjectMeta};
+pub use object::{ByteRange, ByteStream, ListedObject, ObjectBody, ObjectKey, ObjectMeta};
 pub use principal::{ApiKeyId, ApiKeyRecord, MAX_PRINCIPALS_PER_OWNER, Owner, Principal, PrincipalArn, PrincipalId};
 pub use queue::{RunMessage, RunQueue};
+pub use retention::{LockMode, PdfRetention};
 pub use verified::Verified;
 
 use crate::domain::{
@@ -51,6 +57,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The object is under retention (an issued invoice's PDF): it cannot be replaced or
+    /// deleted before its retain-until date.
+    #[error("retained: {0}")]
+    Retained(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -66,6 +76,7 @@ impl From<StoreError> for ApiError {
             StoreError::LimitReached(m) => ApiError::LimitReached(m),
             StoreError::Unavailable(m) => ApiError::Unavailable(m),
             StoreError::Corrupt(m) => ApiError::Internal(format!("corrupt data: {m}")),
+            StoreError::Retained(m) => ApiError::Conflict(format!("{m}; it cannot be replaced or deleted before then.")),
         }
     }
 }
@@ -251,13 +262,16 @@ pub struct Replacement {
     pub billing_version: u64,
 }
 
-/// Records one allocation binds at most: the counter and two items each fit one transaction.
-pub const MAX_ALLOCATIONS: usize = (MAX_TRANSACTION_ITEMS - 1) / 2;
+/// Records one allocation binds at most: the counter, two items each and an audit entry for each
+/// tenant among them (at worst one per record) fit one transaction.
+pub const MAX_ALLOCATIONS: usize = (MAX_TRANSACTION_ITEMS - 1) / 3;
 
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
     /// Stores a new object. `AlreadyExists` when the key holds one: a stored object is never
-    /// replaced (an issued invoice's bytes must not change).
+    /// replaced (an issued invoice's bytes must not change). Under `tenants/<id>/invoices/` the
+    /// object is locked until the adapter's [`PdfRetention`] says (`ObjectMeta::retain_until`);
+    /// `copy_object` locks the same way.
     async fn create_object(&self, key: &ObjectKey, body: Bytes, content_type: &str) -> Result<ObjectMeta, StoreError>;
     /// Copies `from` to the new key `to`, only while `from` still has the ETag `from_etag` (the
     /// bytes the caller checked): `VersionMismatch` when it changed, `AlreadyExists` when `to`
@@ -266,12 +280,51 @@ pub trait ObjectStore: Send + Sync {
     /// The object as a byte stream, or the part of it in `range`; `None` when absent.
     async fn get_object(&self, key: &ObjectKey, range: Option<ByteRange>) -> Result<Option<ObjectBody>, StoreError>;
     async fn head_object(&self, key: &ObjectKey) -> Result<Option<ObjectMeta>, StoreError>;
-    /// Idempotent: deleting an absent object succeeds.
+    /// Idempotent: deleting an absent object succeeds. `Retained` for an issued invoice's PDF
+    /// (see [`PdfRetention`]) before its retain-until date: nothing is deleted.
     async fn delete_object(&self, key: &ObjectKey) -> Result<(), StoreError>;
     /// A URL anyone can GET for `expires`, at most 7 days (S3's own limit).
     async fn presign_get(&self, key: &ObjectKey, expires: std::time::Duration) -> Result<String, StoreError>;
     /// A URL that accepts one PUT of `content_type`, exactly `content_length` bytes long.
     async fn presign_put(&self, key: &ObjectKey, content_type: &str, content_length: u64, expires: std::time::Duration) -> Result<String, StoreError>;
+    /// The objects whose keys start with `prefix` (`tenants/`, `tenants/<id>/uploads/`), in key
+    /// order, at most `page.limit` at a time; the cursor is the last key of the page before (the
+    /// repair sweep's inventory: nothing a tenant can call lists the bucket).
+    async fn list_objects(&self, prefix: &str, page: &PageRequest) -> Result<Page<ListedObject>, StoreError>;
+}
+
+/// Which entries of the audit trail to list: one tenant's (`None`: every tenant's and the
+/// operator's own), made in `from..to` (UTC, `to` excluded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub tenant: Option<TenantId>,
+    pub from: chrono::DateTime<chrono::Utc>,
+    pub to: chrono::DateTime<chrono::Utc>,
+}
+
+impl AuditQuery {
+    /// Entry ids start with their time, so a time range is an id range: `lo..=hi`.
+    pub fn id_range(&self) -> (String, String) {
+        let f = |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        (f(&self.from), f(&self.to))
+    }
+
+    /// What cursors are sealed to: the same range only.
+    pub fn scope(&self) -> String {
+        let (lo, hi) = self.id_range();
+        format!("audit?from={lo}&to={hi}")
+    }
+}
+
+/// The audit trail. Entries of changes are written by the adapters with the changes themselves;
+/// this port appends the others (refused attempts) and reads. Nothing edits or deletes an entry.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends entries on their own; an id already there is refused (`AlreadyExists`).
+    async fn append_audit(&self, entries: &[crate::audit::AuditEntry]) -> Result<(), StoreError>;
+    /// Entries in time order. On DynamoDB the all-tenants listing reads an index, so an entry
+    /// written a moment ago may be missing from it (never from a tenant's).
+    async fn list_audit(&self, query: &AuditQuery, page: &PageRequest) -> Result<Page<crate::audit::AuditEntry>, StoreError>;
 }
 
 /// S3's limit on presigned URL lifetime.
@@ -290,6 +343,9 @@ pub struct Stores {
     pub metering: Arc<dyn MeteringStore>,
     pub runs: Arc<dyn RunStore>,
     pub queue: Arc<dyn RunQueue>,
+    pub audit: Arc<dyn AuditStore>,
+    /// Per-tenant export, restore and purge.
+    pub archive: Arc<dyn TenantArchive>,
 }
 
 /// Clamps a requested page size the way every listing does.

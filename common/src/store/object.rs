@@ -95,6 +95,19 @@ pub struct ObjectMeta {
     /// Opaque, quoted; changes whenever the content does.
     pub etag: String,
     pub last_modified: DateTime<Utc>,
+    /// Until when the object cannot be replaced or deleted (issued invoices' PDFs; see
+    /// `PdfRetention`); `None` for objects that are not locked. On S3 the Object Lock date,
+    /// which HeadObject shows only to callers allowed `s3:GetObjectRetention`.
+    pub retain_until: Option<DateTime<Utc>>,
+}
+
+/// One object of a listing: its full key (which may not be an [`ObjectKey`] when something other
+/// than seikyu wrote it), size and when it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub size: u64,
+    pub last_modified: DateTime<Utc>,
 }
 
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;

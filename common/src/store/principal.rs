@@ -1,7 +1,5 @@
 //! Principals and API keys: who is calling, as the registry records it.
 
-use std::fmt;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -50,10 +48,6 @@ impl PrincipalArn {
             _ => return Err(err()),
         };
         Ok(Self(format!("arn:{partition}:iam::{account}:{kind}/{name}")))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 
     /// The account the principal lives in.
@@ -110,25 +104,6 @@ impl From<PrincipalId> for String {
     }
 }
 
-impl TryFrom<String> for PrincipalArn {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<PrincipalArn> for String {
-    fn from(p: PrincipalArn) -> String {
-        p.0
-    }
-}
-
-impl fmt::Display for PrincipalArn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// Whom a principal or an API key acts for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "lowercase")]
@@ -179,6 +154,8 @@ pub struct ApiKeyRecord {
     pub owner: Owner,
     pub enabled: bool,
 }
+
+crate::domain::parsed_string!(PrincipalArn);
 
 #[cfg(test)]
 mod tests {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use common::caller::Caller;
 use common::domain::{InvoiceNumber, Metered, TenantId};
-use common::export::pdf::invoice_pdf;
-use common::http::download::{attachment, empty, file, header_value, not_modified};
+use common::export::pdf::{Delivery, invoice_pdf};
+use common::http::download::{attachment, file, header_value, not_modified, redirect, unchanged};
 use common::runtime::{self, BoxFuture, StreamBody};
 use common::service::{invoices, usage};
 use common::validation::Validator;
@@ -31,24 +31,15 @@ async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<
     let number = common::http::path_param(&req, "invoiceNumber", InvoiceNumber::parse)?;
     let query = common::http::Query::new(&req, &["delivery"])?;
     let mut v = Validator::new();
-    let redirect = v.check_opt("query.delivery", query.get("delivery"), |d| match d {
-        "stream" => Ok(false),
-        "redirect" => Ok(true),
-        _ => Err("must be stream (the default) or redirect".to_owned()),
-    });
-    v.finish()?;
+    let delivery = v.check_opt("query.delivery", query.get("delivery"), Delivery::parse);
+    let delivery = v.finish_with(delivery)?.unwrap_or_default();
     let (_, key, info) = invoices::pdf_of(&app, &caller, &tenant, &number).await?;
     let etag = format!("\"{}\"", info.sha256);
-    if redirect.flatten() == Some(true) {
-        let mut r = empty(StatusCode::SEE_OTHER);
-        r.headers_mut().insert(header::LOCATION, header_value(&app.stores.objects.presign_get(&key, REDIRECT_TTL).await?)?);
-        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        return Ok(r);
+    if delivery == Delivery::Redirect {
+        return redirect(&app.stores.objects.presign_get(&key, REDIRECT_TTL).await?);
     }
     if not_modified(&req, &etag)? {
-        let mut r = empty(StatusCode::NOT_MODIFIED);
-        r.headers_mut().insert(header::ETAG, header_value(&etag)?);
-        return Ok(r);
+        return unchanged(&etag);
     }
     let range = common::http::parse_range(common::http::header(&req, "range")?);
     let pdf = invoice_pdf(&app, &number, &key, info, range).await?;

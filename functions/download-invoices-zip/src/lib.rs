@@ -34,8 +34,7 @@ async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<
     {
         v.add("query.run", format!("is a run for {}, not {p}", r.period()));
     }
-    v.finish()?;
-    let Some(period) = period else { return Err(ApiError::Internal("validation passed without a period".into())) };
+    let period = v.finish_with(period)?;
     // A run's ZIP for one tenant: the invoices that run issued for it (operator only).
     let only = match &run {
         Some(r) => Some(runs::issued_for(&app, &caller, r, &tenant).await?),

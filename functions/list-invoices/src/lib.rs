@@ -1,4 +1,5 @@
-//! `GET /v1/tenants/{tenantId}/invoices`: Lists a tenant's invoices, optionally of one billing period, with cursor pagination.
+//! `GET /v1/tenants/{tenantId}/invoices`: Lists a tenant's invoices, searchable by period, status, issue date, total and
+//! recipient (all together), with cursor pagination.
 
 use std::sync::Arc;
 
@@ -26,7 +27,7 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
 
 async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
-    let query = common::http::Query::new(&req, &["period", "status", "limit", "cursor"])?;
+    let query = common::http::Query::new(&req, &["period", "status", "issuedFrom", "issuedTo", "minTotal", "maxTotal", "recipient", "limit", "cursor"])?;
     let mut v = Validator::new();
     let filter = invoices::filter_from_query(&query, &mut v);
     let limit = query.limit(&mut v, DEFAULT_LIMIT, MAX_PAGE);

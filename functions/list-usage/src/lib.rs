@@ -30,8 +30,7 @@ async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<
     let limit = query.limit(&mut v, DEFAULT_LIMIT, MAX_PAGE);
     let cursor = query.cursor(&mut v);
     let month = usage::month_range(query.get("period"), app.clock.now().date_naive(), &mut v);
-    v.finish()?;
-    let Some((period, from, to)) = month else { return Err(ApiError::Internal("validation passed without a period".into())) };
+    let (period, from, to) = v.finish_with(month)?;
     let page = usage::all_tenants(&app, &caller, period, from, to, &PageRequest { limit, cursor }).await?;
     common::http::json(StatusCode::OK, &page)
 }

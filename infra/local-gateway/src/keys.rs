@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate};
-use common::apikeys::{ApiKeys, DayUsage, NewKey, PlanUsage};
+use common::apikeys::{ApiKeys, DayUsage, KeyState, NewKey, PlanUsage};
 use common::domain::{ApiKeyId, PlanTier, TenantId, usage_plan};
 use common::service::usage::quota_period;
 use common::store::StoreError;
@@ -98,6 +98,17 @@ impl ApiKeys for GatewayKeys {
         self.credentials.modify(|f| f.api_keys.retain(|k| k.id != key.as_str())).map_err(unavailable)?;
         self.limiter.forget(key.as_str());
         Ok(())
+    }
+
+    /// The registry keeps no creation time: `created` is `None`.
+    async fn list_keys(&self) -> Result<Vec<KeyState>, StoreError> {
+        let keys = self.credentials.snapshot().api_keys.into_iter();
+        Ok(keys
+            .filter_map(|k| {
+                let id = ApiKeyId::parse(&k.id).ok()?;
+                Some(KeyState { id, tenant: k.tenant_id?, tiers: vec![k.plan], enabled: k.enabled, created: None })
+            })
+            .collect())
     }
 
     async fn usage(&self, tier: PlanTier, key: Option<&ApiKeyId>, from: NaiveDate, to: NaiveDate) -> Result<PlanUsage, StoreError> {

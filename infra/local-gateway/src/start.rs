@@ -63,7 +63,8 @@ struct Keys {
     presign_key: String,
 }
 
-fn keys(dir: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
+/// The cursor and presign keys kept in `dir` (made on first use).
+pub fn keys(dir: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
     let path = dir.join("keys.json");
     let keys: Keys = match std::fs::read_to_string(&path) {
         Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?,
@@ -89,10 +90,12 @@ pub async fn start(options: &Options, clock: Arc<dyn Clock>) -> Result<Started, 
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let endpoint = format!("http://{addr}");
     let (cursor_key, presign_key) = keys(&options.data_dir)?;
+    // Issued PDFs are locked as on AWS (SEIKYU_PDF_RETENTION_YEARS, SEIKYU_PDF_LOCK_MODE).
+    let pdf_retention = common::store::PdfRetention::from_env()?;
     let (stores, objects) = match &options.aws {
         None => {
             let opts = EmbeddedOptions { cursor_key, presign_key, public_base_url: endpoint.clone() };
-            let store = EmbeddedStore::open(&options.data_dir, opts, clock.clone()).map_err(|e| e.to_string())?;
+            let store = EmbeddedStore::open_with_retention(&options.data_dir, opts, pdf_retention, clock.clone()).map_err(|e| e.to_string())?;
             (store.stores(), Some(store))
         }
         Some(target) => {
@@ -104,6 +107,7 @@ pub async fn start(options: &Options, clock: Arc<dyn Clock>) -> Result<Started, 
                 bucket: target.bucket.clone(),
                 static_credentials,
                 run_queue_url: None,
+                pdf_retention,
             };
             let store = AwsStore::connect(&settings, &cursor_key, clock.clone()).await.map_err(|e| e.to_string())?;
             bootstrap(&store, &options.region).await.map_err(|e| e.to_string())?;

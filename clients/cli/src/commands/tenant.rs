@@ -1,10 +1,13 @@
 //! `seikyu tenant …`: onboarding, reads, changes (merge patches with If-Match), status, API keys.
 
+use std::path::PathBuf;
+
 use clap::{Args, Subcommand, ValueEnum};
 use http::Method;
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, Write, read_apply_write, set};
+use crate::download::{self, Target};
 use crate::error::CliError;
 use crate::http::{Call, seg};
 use crate::output::Column;
@@ -40,6 +43,25 @@ pub enum TenantCmd {
     },
     /// A new API key on the same plan; the old one stops working at once
     RotateKey { tenant: String },
+    /// The tenant's archive (every record as NDJSON, every object, a manifest with SHA-256s),
+    /// streamed to a file (POST /v1/tenants/T/exports)
+    Export {
+        tenant: String,
+        /// Where to write it (`-` for standard output; default: the name the API suggests)
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Restores an archive `tenant export` made, into a deployment without the tenant (or where
+    /// a purge left only what it keeps); the tenant is the manifest's
+    Restore { archive: PathBuf },
+    /// After offboarding: removes the tenant's data but what retention keeps, and says what
+    /// and why (POST /v1/tenants/T/purge)
+    Purge {
+        tenant: String,
+        /// Confirm: purged records are gone for good
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -147,8 +169,47 @@ pub async fn run(cmd: TenantCmd, ctx: &Ctx) -> Result<(), CliError> {
             ctx.out.show(&rotated);
             ctx.out.note("\nThe new key is shown this once; the old one no longer works.");
         }
+        TenantCmd::Export { tenant, output } => {
+            let call = Call::new(Method::POST, format!("{}/exports", path(&tenant)));
+            let got = download::fetch(ctx, &call, Target::from_arg(output, format!("{tenant}.zip")), None, None, false).await?;
+            match &got.path {
+                Some(p) => ctx.out.note(&format!("{}: {} bytes, SHA-256 {}", p.display(), got.bytes, got.sha256)),
+                None => ctx.out.note(&format!("{} bytes, SHA-256 {}", got.bytes, got.sha256)),
+            }
+        }
+        TenantCmd::Restore { archive } => {
+            let zip = std::fs::read(&archive).map_err(|e| CliError::usage(format!("cannot read {}: {e}", archive.display())))?;
+            let tenant = manifest_tenant(&zip)
+                .ok_or_else(|| CliError::usage(format!("{} is not a tenant archive: it has no manifest.json naming a tenant", archive.display())))?;
+            let mut call = Call::new(Method::POST, format!("{}/restore", path(&tenant))).header("content-type", "application/zip");
+            call.body = Some(zip);
+            ctx.out.show(&ctx.api.send(&call).await?.json()?);
+        }
+        TenantCmd::Purge { tenant, yes } => {
+            if !yes {
+                return Err(CliError::usage(format!("purging {tenant} removes its records for good (all but what retention keeps): add --yes to go ahead")));
+            }
+            ctx.out.show(&ctx.api.send(&Call::new(Method::POST, format!("{}/purge", path(&tenant)))).await?.json()?);
+        }
     }
     Ok(())
+}
+
+/// The tenant an archive's `manifest.json` names: its entry found by its local header (the
+/// archive's entries are stored, so the JSON follows the header as it is).
+fn manifest_tenant(zip: &[u8]) -> Option<String> {
+    let u16_at = |at: usize| zip.get(at..at + 2).map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])));
+    let mut from = 0;
+    while let Some(p) = zip.get(from..)?.windows(4).position(|w| w == b"PK\x03\x04").map(|p| p + from) {
+        let (name_len, extra_len) = (u16_at(p + 26)?, u16_at(p + 28)?);
+        if zip.get(p + 30..p + 30 + name_len) == Some(b"manifest.json".as_slice()) {
+            let data = zip.get(p + 30 + name_len + extra_len..)?;
+            let manifest: Value = serde_json::Deserializer::from_slice(data).into_iter::<Value>().next()?.ok()?;
+            return manifest["tenantId"].as_str().map(str::to_owned);
+        }
+        from = p + 4;
+    }
+    None
 }
 
 fn path(tenant: &str) -> String {

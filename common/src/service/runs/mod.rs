@@ -157,8 +157,7 @@ fn parse_request(input: RunInput) -> Result<(RunRequest, bool), ApiError> {
         }
         list.iter().enumerate().filter_map(|(i, t)| v.check(&format!("tenants[{i}]"), TenantId::parse(t))).collect::<Vec<_>>()
     });
-    v.finish()?;
-    let period = period.ok_or_else(|| ApiError::Internal("validation passed without a period".into()))?;
+    let period = v.finish_with(period)?;
     let mut tenants = tenants;
     if let Some(t) = tenants.as_mut() {
         t.sort();
@@ -230,7 +229,14 @@ pub async fn start(app: &App, caller: &Caller, input: RunInput) -> Result<Starte
             let holder = app.stores.runs.active_run(run.request.period).await?.map(|r| r.to_string()).unwrap_or_else(|| "another run".into());
             return Err(ApiError::Conflict(format!("A run for {} is already active: {holder}. Wait for it to finish, or cancel it.", run.request.period)));
         }
-        Err(e) => return Err(e.into()),
+        // The write may have happened (a timeout): then the run holds the period, and only going
+        // on queues its plan (a retry would meet it as "already active").
+        Err(e) => {
+            if !matches!(app.stores.runs.get_run(&run.run_id).await, Ok(Some(_))) {
+                return Err(e.into());
+            }
+            tracing::warn!(run_id = %run.run_id, error = %e, "creating the run answered an error, but it is stored");
+        }
     }
     if let Err(e) = app.stores.queue.send(&[RunMessage::Plan { run_id: run.run_id.clone(), after: None }]).await {
         // A run nobody will plan must not hold its period.
@@ -333,7 +339,7 @@ pub async fn cancel(app: &App, caller: &Caller, id: &RunId) -> Result<RunView, A
 }
 
 /// Finishes a running run whose items are all settled.
-async fn finish_if_done(app: &App, id: &RunId) -> Result<(), ApiError> {
+pub(crate) async fn finish_if_done(app: &App, id: &RunId) -> Result<(), ApiError> {
     let now = app.clock.now();
     let finished = update_run(app, id, |r, c| {
         (r.state == RunState::Running && c.remaining() == 0).then(|| InvoiceRun {

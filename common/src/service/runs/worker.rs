@@ -17,8 +17,29 @@ pub async fn process(app: &App, message: &RunMessage, receives: u32) -> Result<(
     process_batch(app, &[(message.clone(), receives)]).await.pop().unwrap_or(Ok(()))
 }
 
-/// Handles a batch of delivered messages: for each, in order, what `process` would answer.
+/// Handles a batch of delivered messages: for each, in order, what `process` would answer. Its
+/// changes are audited as the worker's.
 pub async fn process_batch(app: &App, batch: &[(RunMessage, u32)]) -> Vec<Result<(), ApiError>> {
+    let actor = crate::audit::Actor {
+        route: "run-worker".into(),
+        request_id: String::new(),
+        nonce: app.ids.token(4),
+        at: app.clock.now(),
+        principal: None,
+        role: None,
+        caller_tenant: None,
+    };
+    crate::audit::scope(actor, async {
+        match worker() {
+            Ok(w) => crate::audit::set_caller(w.principal.as_str(), w.role(), None),
+            Err(e) => tracing::error!(error = %e, "the worker's principal does not parse; its changes go unaudited"),
+        }
+        batch_in_scope(app, batch).await
+    })
+    .await
+}
+
+async fn batch_in_scope(app: &App, batch: &[(RunMessage, u32)]) -> Vec<Result<(), ApiError>> {
     let mut out: Vec<Result<(), ApiError>> = batch.iter().map(|_| Ok(())).collect();
     let mut issues = Vec::new();
     for (i, (message, receives)) in batch.iter().enumerate() {
@@ -32,6 +53,9 @@ pub async fn process_batch(app: &App, batch: &[(RunMessage, u32)]) -> Vec<Result
                 issues.push(Pending { at: i, item: RunItem::pending(run_id.clone(), tenant_id.clone(), billing_id.clone()), receives: *receives })
             }
         }
+    }
+    if issues.is_empty() {
+        return out;
     }
     let settled = match issue(app, issues.clone()).await {
         Ok(settled) => settled,
@@ -56,6 +80,11 @@ struct Pending {
 
 async fn plan(app: &App, id: &RunId, after: Option<&str>) -> Result<(), ApiError> {
     let Some((run, _)) = app.stores.runs.get_run(id).await? else { return Ok(()) };
+    if run.state == RunState::Running {
+        // The last slice made it running and then failed (or this is a redelivery): finishing
+        // may be all that is left, were every item settled meanwhile.
+        return finish_if_done(app, id).await;
+    }
     if run.state != RunState::Queued {
         return Ok(());
     }

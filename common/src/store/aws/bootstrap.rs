@@ -1,5 +1,5 @@
-//! Creates the table and bucket when they are absent: tests, local runs against moto, and a
-//! first deploy's smoke test use it. Safe to run again.
+//! Creates the table and bucket (versioned, with Object Lock) when they are absent: tests, local
+//! runs against moto, and a first deploy's smoke test use it. Safe to run again.
 
 use std::time::Duration;
 
@@ -117,12 +117,34 @@ async fn wait_index(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), S
     Err(StoreError::Unavailable(format!("index {TENANTS_GSI} of {table} did not become ACTIVE within 10 minutes")))
 }
 
+/// The bucket, versioned with Object Lock enabled (issued PDFs are written with a retention of
+/// their own; no default retention is set on the bucket, so staging uploads are not locked). A
+/// bucket made without Object Lock gets it now (S3 allows that once versioning is on).
 #[cfg(feature = "s3")]
 async fn ensure_bucket(s3: &aws_sdk_s3::Client, bucket: &str, region: &str) -> Result<(), StoreError> {
+    use aws_sdk_s3::types::{BucketVersioningStatus, ObjectLockConfiguration, ObjectLockEnabled, VersioningConfiguration};
     if s3.head_bucket().bucket(bucket).send().await.is_ok() {
+        let lock = s3.get_object_lock_configuration().bucket(bucket).send().await;
+        let enabled = lock.ok().and_then(|o| o.object_lock_configuration).and_then(|c| c.object_lock_enabled) == Some(ObjectLockEnabled::Enabled);
+        if !enabled {
+            let versioning = VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build();
+            s3.put_bucket_versioning()
+                .bucket(bucket)
+                .versioning_configuration(versioning)
+                .send()
+                .await
+                .map_err(|e| sdk_unavailable("PutBucketVersioning", e))?;
+            let config = ObjectLockConfiguration::builder().object_lock_enabled(ObjectLockEnabled::Enabled).build();
+            s3.put_object_lock_configuration()
+                .bucket(bucket)
+                .object_lock_configuration(config)
+                .send()
+                .await
+                .map_err(|e| sdk_unavailable("PutObjectLockConfiguration (issued PDFs are written with Object Lock)", e))?;
+        }
         return Ok(());
     }
-    let mut req = s3.create_bucket().bucket(bucket);
+    let mut req = s3.create_bucket().bucket(bucket).object_lock_enabled_for_bucket(true);
     if region != "us-east-1" {
         let cfg =
             aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region)).build();

@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, DeleteRequest, TransactWriteItem, WriteRequest};
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::items::{self, API_KEY_SK, CONTRACT_SK_PREFIX, Item, PRINCIPAL_SK, TENANT_SK};
-use super::{AwsStore, batch, sdk_unavailable};
+use super::{AwsStore, batch, invoices, sdk_unavailable};
+use crate::audit::{self, Change, ChangeKind};
 use crate::domain::{Contract, ContractFilter, ContractId, Tenant, TenantId};
 use crate::store::{ApiKeyId, ApiKeyRecord, ContractStore, Owner, Page, PageRequest, Principal, PrincipalArn, PrincipalStore, StoreError, TenantStore};
 
@@ -23,9 +24,49 @@ pub(crate) enum Cond {
     None,
 }
 
+impl Cond {
+    /// The version a write replaces, for the audit trail.
+    pub(crate) fn before(self) -> Option<u64> {
+        match self {
+            Cond::Version(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn kind(self) -> ChangeKind {
+        match self {
+            Cond::Absent => ChangeKind::Create,
+            Cond::Version(_) => ChangeKind::Replace,
+            Cond::None => ChangeKind::Put,
+        }
+    }
+}
+
+/// The audit trail's view of a record written under `pk`/`sk` (`None` when it is not audited).
+pub(crate) fn change_of<T: Serialize>(pk: &str, sk: &str, data: &T, cond: Cond) -> Result<Option<Change>, StoreError> {
+    let json = serde_json::to_vec(data).map_err(|e| StoreError::Corrupt(format!("encoding record: {e}")))?;
+    Ok(items::audited_resource(pk, sk, &json).map(|(resource, tenant)| Change::written(resource, tenant, cond.kind(), cond.before(), &json)))
+}
+
 impl AwsStore {
+    /// The audit entries of `changes` as transaction puts (none outside a request).
+    pub(crate) fn audit_writes(&self, changes: Vec<Change>) -> Result<Vec<TransactWriteItem>, StoreError> {
+        audit::entries(changes).iter().map(|e| invoices::put(&self.table, items::audit_item(e)?, Cond::Absent)).collect()
+    }
+
     pub(crate) async fn put<T: Serialize + Sync>(&self, pk: String, sk: String, data: &T, cond: Cond) -> Result<(), StoreError> {
+        let change = change_of(&pk, &sk, data, cond)?;
         let item = items::to_item(pk, sk, data)?;
+        let audit = self.audit_writes(change.into_iter().collect())?;
+        if !audit.is_empty() {
+            // The record and its entries in one transaction: a refusal of any is the record's.
+            let mut writes = vec![invoices::put(&self.table, item, cond)?];
+            writes.extend(audit);
+            return match self.transact(writes).await {
+                Err(StoreError::VersionMismatch) if matches!(cond, Cond::Absent) => Err(StoreError::AlreadyExists),
+                other => other,
+            };
+        }
         let mut req = self.ddb.put_item().table_name(&self.table).set_item(Some(item));
         req = match cond {
             Cond::None => req,
@@ -59,6 +100,19 @@ impl AwsStore {
     }
 
     pub(crate) async fn delete(&self, pk: String, sk: &str) -> Result<(), StoreError> {
+        if let Some((resource, tenant)) = items::audited_resource(&pk, sk, b"{}") {
+            let audit = self.audit_writes(vec![Change::deleted(resource, tenant)])?;
+            if !audit.is_empty() {
+                let del = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(items::key(pk, sk)))
+                    .build()
+                    .map_err(|e| StoreError::Corrupt(format!("transaction delete: {e}")))?;
+                let mut writes = vec![TransactWriteItem::builder().delete(del).build()];
+                writes.extend(audit);
+                return self.transact(writes).await;
+            }
+        }
         self.ddb.delete_item().table_name(&self.table).set_key(Some(items::key(pk, sk))).send().await.map_err(|e| sdk_unavailable("DeleteItem", e))?;
         Ok(())
     }
@@ -153,7 +207,7 @@ impl AwsStore {
 
 /// A tenant as stored: with the keys of the sparse index that lists tenants.
 #[derive(Serialize)]
-struct ListedTenant<'a> {
+pub(super) struct ListedTenant<'a> {
     #[serde(rename = "GSI1PK")]
     gsi_pk: &'static str,
     #[serde(rename = "GSI1SK")]
@@ -164,7 +218,7 @@ struct ListedTenant<'a> {
 
 /// A principal as stored: with the index keys that list its owner's principals.
 #[derive(Serialize)]
-struct IndexedPrincipal<'a> {
+pub(super) struct IndexedPrincipal<'a> {
     #[serde(rename = "GSI1PK")]
     gsi_pk: String,
     #[serde(rename = "GSI1SK")]
@@ -173,11 +227,11 @@ struct IndexedPrincipal<'a> {
     principal: &'a Principal,
 }
 
-fn indexed(p: &Principal) -> IndexedPrincipal<'_> {
+pub(super) fn indexed(p: &Principal) -> IndexedPrincipal<'_> {
     IndexedPrincipal { gsi_pk: items::principals_gsi_pk(&p.owner), gsi_sk: p.arn.as_str(), principal: p }
 }
 
-fn listed(tenant: &Tenant) -> ListedTenant<'_> {
+pub(super) fn listed(tenant: &Tenant) -> ListedTenant<'_> {
     ListedTenant { gsi_pk: items::TENANTS_GSI_PK, gsi_sk: tenant.tenant_id.as_str(), tenant }
 }
 
@@ -234,6 +288,11 @@ impl TenantStore for AwsStore {
                 Some(k) => start = Some(k),
                 None => break,
             }
+        }
+        // The audit trail stays (the API never deletes it); the tenant's principals go too.
+        keys.retain(|k| !matches!(k.get("SK"), Some(AttributeValue::S(sk)) if sk.starts_with(items::AUDIT_SK_PREFIX)));
+        for p in self.list_principals(&Owner::Tenant { tenant_id: id.clone() }).await? {
+            keys.push(items::key(items::principal_pk(&p.arn), PRINCIPAL_SK));
         }
         let n = keys.len();
         let requests = keys

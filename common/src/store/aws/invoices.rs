@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
-use super::dynamo::Cond;
+use super::dynamo::{Cond, change_of};
 use super::items::{self, Item};
 use super::{AwsStore, sdk_unavailable};
 use crate::domain::{Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
@@ -92,12 +92,16 @@ impl InvoiceStore for AwsStore {
             TransactWriteItem::builder().put(p).build()
         };
         let mut writes = vec![counter];
+        let mut changes = Vec::with_capacity(batch.len() * 2);
         for a in batch {
-            let invoice_item = items::to_item(items::tenant_pk(&a.invoice.tenant_id), invoice_sk(&a.invoice.invoice_number), &a.invoice)?;
-            let billing_item = items::to_item(items::tenant_pk(&a.billing.tenant_id), items::billing_sk(&a.billing.billing_id), &a.billing)?;
-            writes.push(put(&self.table, invoice_item, Cond::Absent)?);
-            writes.push(put(&self.table, billing_item, Cond::Version(a.billing_version))?);
+            let (invoice_pk, invoice_sk) = (items::tenant_pk(&a.invoice.tenant_id), invoice_sk(&a.invoice.invoice_number));
+            let (billing_pk, billing_sk) = (items::tenant_pk(&a.billing.tenant_id), items::billing_sk(&a.billing.billing_id));
+            changes.extend(change_of(&invoice_pk, &invoice_sk, &a.invoice, Cond::Absent)?);
+            changes.extend(change_of(&billing_pk, &billing_sk, &a.billing, Cond::Version(a.billing_version))?);
+            writes.push(put(&self.table, items::to_item(invoice_pk, invoice_sk, &a.invoice)?, Cond::Absent)?);
+            writes.push(put(&self.table, items::to_item(billing_pk, billing_sk, &a.billing)?, Cond::Version(a.billing_version))?);
         }
+        writes.extend(self.audit_writes(changes)?);
         self.transact(writes).await
     }
 
@@ -107,15 +111,19 @@ impl InvoiceStore for AwsStore {
 
     async fn update_invoices_and_billings(&self, batch: &[Replacement]) -> Result<(), StoreError> {
         let mut writes = Vec::with_capacity(batch.len() * 2);
+        let mut changes = Vec::with_capacity(batch.len() * 2);
         for r in batch {
-            let invoice_item = items::to_item(items::tenant_pk(&r.invoice.tenant_id), invoice_sk(&r.invoice.invoice_number), &r.invoice)?;
-            let billing_item = items::to_item(items::tenant_pk(&r.billing.tenant_id), items::billing_sk(&r.billing.billing_id), &r.billing)?;
-            writes.push(put(&self.table, invoice_item, Cond::Version(r.invoice_version))?);
-            writes.push(put(&self.table, billing_item, Cond::Version(r.billing_version))?);
+            let (invoice_pk, invoice_sk) = (items::tenant_pk(&r.invoice.tenant_id), invoice_sk(&r.invoice.invoice_number));
+            let (billing_pk, billing_sk) = (items::tenant_pk(&r.billing.tenant_id), items::billing_sk(&r.billing.billing_id));
+            changes.extend(change_of(&invoice_pk, &invoice_sk, &r.invoice, Cond::Version(r.invoice_version))?);
+            changes.extend(change_of(&billing_pk, &billing_sk, &r.billing, Cond::Version(r.billing_version))?);
+            writes.push(put(&self.table, items::to_item(invoice_pk, invoice_sk, &r.invoice)?, Cond::Version(r.invoice_version))?);
+            writes.push(put(&self.table, items::to_item(billing_pk, billing_sk, &r.billing)?, Cond::Version(r.billing_version))?);
         }
         if writes.is_empty() {
             return Ok(());
         }
+        writes.extend(self.audit_writes(changes)?);
         self.transact(writes).await
     }
 

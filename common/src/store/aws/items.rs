@@ -74,6 +74,48 @@ pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError
     serde_dynamo::from_item::<_, Keyed<T>>(item).map(|k| k.data).map_err(|e| StoreError::Corrupt(format!("decoding item: {e}")))
 }
 
+/// The resource a record's keys name, for the audit trail, and whose it is (the tenant of its
+/// partition, or the one the record names); `None` for what is not audited (counters, idempotency
+/// keys, metering, runs' items and claims).
+pub(crate) fn audited_resource(pk: &str, sk: &str, json: &[u8]) -> Option<(String, Option<TenantId>)> {
+    let named = || serde_json::from_slice::<serde_json::Value>(json).ok()?.get("tenantId")?.as_str().and_then(|t| TenantId::parse(t).ok());
+    let (kind, rest) = pk.split_once('#').unwrap_or((pk, ""));
+    match (kind, sk.split_once('#')) {
+        ("TENANT", None) if sk == TENANT_SK => Some(("tenant".into(), TenantId::parse(rest).ok())),
+        ("TENANT", Some((k @ ("CONTRACT" | "BILLING" | "INVOICE"), id))) => Some((format!("{} {id}", k.to_lowercase()), TenantId::parse(rest).ok())),
+        ("PRINCIPAL", None) => Some((format!("principal {rest}"), named())),
+        ("APIKEY", None) => Some((format!("apiKey {rest}"), named())),
+        ("ISSUER", None) if sk == "SETTINGS" => Some(("issuer".into(), None)),
+        ("RUNS", Some(("RUN", id))) => Some((format!("run {id}"), None)),
+        _ => None,
+    }
+}
+
+/// The partition of a tenant's audit entries; the operator's own go under `OPERATOR`.
+pub(crate) fn audit_pk(tenant: Option<&TenantId>) -> String {
+    tenant.map_or_else(|| "OPERATOR".to_owned(), tenant_pk)
+}
+pub(crate) const AUDIT_SK_PREFIX: &str = "AUDIT#";
+/// Every entry is in the index too, by month, for the operator's all-tenants listing.
+pub(crate) fn audit_gsi_pk(month: &str) -> String {
+    format!("AUDIT#{month}")
+}
+
+#[derive(Serialize)]
+struct IndexedEntry<'a> {
+    #[serde(rename = "GSI1PK")]
+    gsi_pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi_sk: &'a str,
+    #[serde(flatten)]
+    entry: &'a crate::audit::AuditEntry,
+}
+
+pub(crate) fn audit_item(entry: &crate::audit::AuditEntry) -> Result<Item, StoreError> {
+    let indexed = IndexedEntry { gsi_pk: audit_gsi_pk(&entry.month()), gsi_sk: &entry.entry_id, entry };
+    to_item(audit_pk(entry.tenant_id.as_ref()), format!("{AUDIT_SK_PREFIX}{}", entry.entry_id), &indexed)
+}
+
 pub(crate) fn key(pk: String, sk: &str) -> Item {
     HashMap::from([("PK".to_owned(), AttributeValue::S(pk)), ("SK".to_owned(), AttributeValue::S(sk.to_owned()))])
 }

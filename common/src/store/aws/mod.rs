@@ -22,6 +22,8 @@
 //! Every tenant item carries `tenantId`; every versioned item carries `version`, and writes are
 //! guarded by condition expressions on it. Objects live under `tenants/<tenantId>/` in the bucket.
 
+mod archive;
+mod audit;
 mod batch;
 mod billing;
 mod bootstrap;
@@ -44,7 +46,7 @@ use std::sync::Arc;
 pub use bootstrap::bootstrap;
 pub use items::{MAX_ITEM_BYTES, item_size};
 
-use super::{CursorCodec, StoreError, Stores};
+use super::{CursorCodec, PdfRetention, StoreError, Stores};
 use crate::clock::Clock;
 
 /// Where the AWS adapter finds its table and bucket.
@@ -60,6 +62,9 @@ pub struct AwsSettings {
     /// The SQS queue month-end runs send their work to (`SEIKYU_RUN_QUEUE_URL`); only the routes
     /// that start runs, and the run worker, need it.
     pub run_queue_url: Option<String>,
+    /// The Object Lock retention issued invoices' PDFs are written with (`SEIKYU_PDF_RETENTION_YEARS`,
+    /// `SEIKYU_PDF_LOCK_MODE`); the bucket must have Object Lock enabled.
+    pub pdf_retention: PdfRetention,
 }
 
 pub struct AwsStore {
@@ -76,6 +81,8 @@ pub struct AwsStore {
     pub(crate) codec: CursorCodec,
     #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     pub(crate) clock: Arc<dyn Clock>,
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
+    pub(crate) pdf_retention: PdfRetention,
 }
 
 impl AwsStore {
@@ -96,6 +103,7 @@ impl AwsStore {
             bucket: settings.bucket.clone(),
             codec: CursorCodec::new(cursor_key).map_err(StoreError::Unavailable)?,
             clock,
+            pdf_retention: settings.pdf_retention,
         }))
     }
 
@@ -111,6 +119,8 @@ impl AwsStore {
             metering: self.clone(),
             runs: self.clone(),
             queue: self.clone(),
+            audit: self.clone(),
+            archive: self.clone(),
         }
     }
 

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use super::AwsStore;
-use crate::store::{ByteRange, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, StoreError};
+use crate::store::{ByteRange, ListedObject, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, Page, PageRequest, StoreError};
 
 fn absent() -> StoreError {
     StoreError::Unavailable("this function was built without S3 (feature `s3`), so it cannot reach documents".into())
@@ -33,6 +33,9 @@ impl ObjectStore for AwsStore {
         Err(absent())
     }
     async fn presign_put(&self, _: &ObjectKey, _: &str, _: u64, _: std::time::Duration) -> Result<String, StoreError> {
+        Err(absent())
+    }
+    async fn list_objects(&self, _: &str, _: &PageRequest) -> Result<Page<ListedObject>, StoreError> {
         Err(absent())
     }
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 
 use super::AwsStore;
-use super::dynamo::Cond;
+use super::dynamo::{Cond, change_of};
 use super::invoices::put;
 use super::items::{self, Item};
 use crate::domain::{BillingId, BillingPeriod, InvoiceRun, RunCounts, RunId, RunItem, Settlement, TenantId};
@@ -124,7 +124,9 @@ impl RunStore for AwsStore {
         let header = put(&self.table, items::to_item(RUNS_PK.to_owned(), run_sk(&run.run_id), run)?, Cond::Absent)?;
         let claim = put(&self.table, items::to_item(RUNS_PK.to_owned(), active_sk(run.request.period), &Claim { run_id: run.run_id.clone() })?, Cond::Absent)?;
         let counts = put(&self.table, items::to_item(run_pk(&run.run_id), COUNTS_SK.to_owned(), &RunCounts::default())?, Cond::Absent)?;
-        match self.transact(vec![header, claim, counts]).await {
+        let mut writes = vec![header, claim, counts];
+        writes.extend(self.audit_writes(change_of(RUNS_PK, &run_sk(&run.run_id), run, Cond::Absent)?.into_iter().collect())?);
+        match self.transact(writes).await {
             Err(StoreError::VersionMismatch) => Err(StoreError::AlreadyExists),
             other => other,
         }
@@ -154,8 +156,11 @@ impl RunStore for AwsStore {
 
     async fn replace_run(&self, run: &InvoiceRun, expected_version: u64) -> Result<(), StoreError> {
         let header = put(&self.table, items::to_item(RUNS_PK.to_owned(), run_sk(&run.run_id), run)?, Cond::Version(expected_version))?;
+        let audit = self.audit_writes(change_of(RUNS_PK, &run_sk(&run.run_id), run, Cond::Version(expected_version))?.into_iter().collect())?;
         if run.state.is_active() {
-            return self.transact(vec![header]).await;
+            let mut writes = vec![header];
+            writes.extend(audit);
+            return self.transact(writes).await;
         }
         // A finished run gives its period back: the claim goes if it is this run's.
         let release = Delete::builder()
@@ -163,7 +168,9 @@ impl RunStore for AwsStore {
             .set_key(Some(items::key(RUNS_PK.to_owned(), &active_sk(run.request.period))))
             .condition_expression("attribute_not_exists(PK) OR runId = :r")
             .expression_attribute_values(":r", AttributeValue::S(run.run_id.to_string()));
-        self.transact(vec![header, TransactWriteItem::builder().delete(built(release.build())?).build()]).await
+        let mut writes = vec![header, TransactWriteItem::builder().delete(built(release.build())?).build()];
+        writes.extend(audit);
+        self.transact(writes).await
     }
 
     async fn list_runs(&self, period: Option<BillingPeriod>, page: &PageRequest) -> Result<Page<InvoiceRun>, StoreError> {

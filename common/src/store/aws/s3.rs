@@ -7,13 +7,17 @@ use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::types::{ChecksumAlgorithm, ObjectLockMode};
 use aws_smithy_types::byte_stream::ByteStream;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use tokio_util::io::ReaderStream;
 
 use super::{AwsStore, sdk_unavailable};
-use crate::store::{ByteRange, MAX_PRESIGN, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, StoreError};
+use crate::store::retention::retained;
+use crate::store::{
+    ByteRange, ListedObject, LockMode, MAX_PRESIGN, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, Page, PageRequest, PdfRetention, StoreError,
+};
 
 /// The HTTP status of S3's answer, when there was one.
 fn status_of<E>(e: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Option<u16> {
@@ -26,6 +30,25 @@ const CHUNK: usize = 64 * 1024;
 
 fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
     t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())).unwrap_or_default()
+}
+
+fn from_smithy(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
+    t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+}
+
+/// Content-MD5 of an empty body. S3 asks for an integrity header on any write that sets an
+/// Object Lock retention; a CopyObject has no body, and this is its (correct) digest.
+const EMPTY_BODY_MD5: &str = "1B2M2Y8AsgTpgAVh8ZygEA==";
+
+impl AwsStore {
+    /// The Object Lock an object at `key` is written with: issued invoices' PDFs only.
+    fn lock_for(&self, key: &ObjectKey) -> Option<(ObjectLockMode, DateTime<Utc>)> {
+        let mode = match self.pdf_retention.mode {
+            LockMode::Governance => ObjectLockMode::Governance,
+            LockMode::Compliance => ObjectLockMode::Compliance,
+        };
+        PdfRetention::applies_to(key).then(|| (mode, self.pdf_retention.retain_until(self.clock.now())))
+    }
 }
 
 fn presign_config(expires: Duration) -> Result<PresigningConfig, StoreError> {
@@ -42,19 +65,28 @@ impl ObjectStore for AwsStore {
             return Err(StoreError::TooLarge(format!("{} bytes; one S3 PUT takes at most {MAX_PUT}", body.len())));
         }
         let size = body.len() as u64;
+        let lock = self.lock_for(key);
         // S3's conditional write: 412 when the key holds an object, so nothing is ever replaced.
-        let out = self
-            .s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .content_type(content_type)
-            .if_none_match("*")
+        let mut put = self.s3.put_object().bucket(&self.bucket).key(key.as_str()).content_type(content_type).if_none_match("*");
+        if let Some((mode, until)) = &lock {
+            // Object Lock: this version cannot be deleted or overwritten until `until`.
+            put = put
+                .object_lock_mode(mode.clone())
+                .object_lock_retain_until_date(aws_smithy_types::DateTime::from_secs(until.timestamp()))
+                .checksum_algorithm(ChecksumAlgorithm::Crc32);
+        }
+        let out = put
             .body(ByteStream::from(body))
             .send()
             .await
             .map_err(|e| if status_of(&e) == Some(412) { StoreError::AlreadyExists } else { sdk_unavailable("PutObject", e) })?;
-        Ok(ObjectMeta { size, content_type: content_type.to_owned(), etag: out.e_tag.unwrap_or_default(), last_modified: self.clock.now() })
+        Ok(ObjectMeta {
+            size,
+            content_type: content_type.to_owned(),
+            etag: out.e_tag.unwrap_or_default(),
+            last_modified: self.clock.now(),
+            retain_until: lock.map(|(_, until)| until),
+        })
     }
 
     async fn copy_object(&self, from: &ObjectKey, to: &ObjectKey, from_etag: &str) -> Result<ObjectMeta, StoreError> {
@@ -68,14 +100,26 @@ impl ObjectStore for AwsStore {
             Some(m) if m.etag.trim_matches('"') == from_etag.trim_matches('"') => {}
             _ => return Err(StoreError::VersionMismatch),
         }
-        let copied = self
+        let lock = self.lock_for(to);
+        let mut copy = self
             .s3
             .copy_object()
             .bucket(&self.bucket)
             .key(to.as_str())
             .copy_source(format!("{}/{}", self.bucket, from.as_str()))
             .copy_source_if_match(from_etag)
-            .if_none_match("*")
+            .if_none_match("*");
+        if let Some((mode, until)) = &lock {
+            copy = copy.object_lock_mode(mode.clone()).object_lock_retain_until_date(aws_smithy_types::DateTime::from_secs(until.timestamp()));
+        }
+        let locked = lock.is_some();
+        let copied = copy
+            .customize()
+            .mutate_request(move |req| {
+                if locked {
+                    req.headers_mut().insert("content-md5", EMPTY_BODY_MD5);
+                }
+            })
             .send()
             .await
             .map_err(|e| if status_of(&e) == Some(412) { StoreError::VersionMismatch } else { sdk_unavailable("CopyObject", e) });
@@ -83,7 +127,9 @@ impl ObjectStore for AwsStore {
             return Err(if self.head_object(to).await?.is_some() { StoreError::AlreadyExists } else { StoreError::VersionMismatch });
         }
         copied?;
-        let meta = self.head_object(to).await?.ok_or_else(|| StoreError::Unavailable(format!("{to} is missing right after copying it")))?;
+        let mut meta = self.head_object(to).await?.ok_or_else(|| StoreError::Unavailable(format!("{to} is missing right after copying it")))?;
+        // HeadObject shows the lock only to callers allowed s3:GetObjectRetention.
+        meta.retain_until = meta.retain_until.or(lock.map(|(_, until)| until));
         if meta.etag.trim_matches('"') != from_etag.trim_matches('"') {
             return Err(StoreError::Corrupt(format!("{to} was copied from {from} but holds other bytes (ETag {} ≠ {from_etag})", meta.etag)));
         }
@@ -119,6 +165,7 @@ impl ObjectStore for AwsStore {
             content_type: out.content_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
             etag: out.e_tag.clone().unwrap_or_default(),
             last_modified: to_chrono(out.last_modified.as_ref()),
+            retain_until: from_smithy(out.object_lock_retain_until_date.as_ref()),
         };
         let stream = ReaderStream::with_capacity(out.body.into_async_read(), CHUNK);
         Ok(Some(ObjectBody { meta, span, stream: Box::pin(stream) }))
@@ -131,6 +178,7 @@ impl ObjectStore for AwsStore {
                 content_type: out.content_type.unwrap_or_else(|| "application/octet-stream".into()),
                 etag: out.e_tag.unwrap_or_default(),
                 last_modified: to_chrono(out.last_modified.as_ref()),
+                retain_until: from_smithy(out.object_lock_retain_until_date.as_ref()),
             })),
             Err(SdkError::ServiceError(se)) if matches!(se.err(), HeadObjectError::NotFound(_)) => Ok(None),
             Err(e) => Err(sdk_unavailable("HeadObject", e)),
@@ -138,6 +186,16 @@ impl ObjectStore for AwsStore {
     }
 
     async fn delete_object(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        // In a versioned bucket a DELETE without a version id succeeds even on a locked object:
+        // it adds a delete marker, and the PDF would vanish from downloads while its locked
+        // version stays. So an invoice PDF is refused here until its retention ends.
+        if PdfRetention::applies_to(key) {
+            let Some(meta) = self.head_object(key).await? else { return Ok(()) };
+            let until = self.pdf_retention.effective_until(key, meta.retain_until, meta.last_modified);
+            if let Some(until) = until.filter(|u| *u > self.clock.now()) {
+                return Err(retained(key, until));
+            }
+        }
         self.s3.delete_object().bucket(&self.bucket).key(key.as_str()).send().await.map_err(|e| sdk_unavailable("DeleteObject", e))?;
         Ok(())
     }
@@ -167,5 +225,21 @@ impl ObjectStore for AwsStore {
             .await
             .map_err(|e| sdk_unavailable("presign PutObject", e))?;
         Ok(req.uri().to_owned())
+    }
+
+    async fn list_objects(&self, prefix: &str, page: &PageRequest) -> Result<Page<ListedObject>, StoreError> {
+        let limit = i32::try_from(page.limit.clamp(1, 1000)).unwrap_or(1000);
+        let list = self.s3.list_objects_v2().bucket(&self.bucket).prefix(prefix).max_keys(limit).set_start_after(page.cursor.clone());
+        let out = list.send().await.map_err(|e| sdk_unavailable("ListObjectsV2", e))?;
+        let items: Vec<ListedObject> = out
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                let size = o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
+                Some(ListedObject { key: o.key()?.to_owned(), size, last_modified: to_chrono(o.last_modified()) })
+            })
+            .collect();
+        let next_cursor = if out.is_truncated() == Some(true) { items.last().map(|o| o.key.clone()) } else { None };
+        Ok(Page { items, next_cursor })
     }
 }

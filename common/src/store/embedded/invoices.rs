@@ -6,7 +6,7 @@ use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::tables::{Cond, Span, check};
-use super::{BILLINGS, EmbeddedStore, INVOICES, SETTINGS, decode, encode, unavailable};
+use super::{BILLINGS, EmbeddedStore, INVOICES, SETTINGS, audit, decode, encode, unavailable};
 use crate::domain::{Invoice, InvoiceFilter, InvoiceNumber, IssuerSettings, TenantId};
 use crate::store::{Allocation, InvoiceStore, Page, PageRequest, Replacement, StoreError};
 
@@ -50,8 +50,20 @@ impl InvoiceStore for EmbeddedStore {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let key = counter_key(year);
+        let entries = audit::prepare(
+            rows.iter()
+                .flat_map(|((tenant, number, billing_id), inv, bill, billing_version)| {
+                    [
+                        audit::change("invoices", Some(tenant), number, inv, Cond::Absent),
+                        audit::change("billings", Some(tenant), billing_id, bill, Cond::Version(*billing_version)),
+                    ]
+                })
+                .flatten()
+                .collect(),
+        )?;
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
+            audit::write_entries(&txn, &entries)?;
             {
                 let mut settings = txn.open_table(SETTINGS).map_err(unavailable)?;
                 let current = settings.get(key.as_str()).map_err(unavailable)?.map(|g| decode::<Counter>(g.value())).transpose()?.map_or(1, |c| c.next);
@@ -89,8 +101,20 @@ impl InvoiceStore for EmbeddedStore {
                 Ok((keys, encode(&r.invoice)?, r.invoice_version, encode(&r.billing)?, r.billing_version))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let entries = audit::prepare(
+            rows.iter()
+                .flat_map(|((tenant, number, billing_id), inv, invoice_version, bill, billing_version)| {
+                    [
+                        audit::change("invoices", Some(tenant), number, inv, Cond::Version(*invoice_version)),
+                        audit::change("billings", Some(tenant), billing_id, bill, Cond::Version(*billing_version)),
+                    ]
+                })
+                .flatten()
+                .collect(),
+        )?;
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
+            audit::write_entries(&txn, &entries)?;
             {
                 let mut invoices = txn.open_table(INVOICES).map_err(unavailable)?;
                 let mut billings = txn.open_table(BILLINGS).map_err(unavailable)?;

@@ -1,6 +1,8 @@
 //! The embedded adapter for local runs: records in a redb database, objects as files, both under
 //! one data directory that survives restarts.
 
+mod archive;
+mod audit;
 mod billing;
 mod invoices;
 mod metering;
@@ -20,7 +22,7 @@ pub use object_server::serve_objects;
 pub use objects::PutError;
 pub use queue::Delivery;
 
-use super::{CursorCodec, StoreError, Stores};
+use super::{CursorCodec, PdfRetention, StoreError, Stores};
 use crate::clock::Clock;
 
 pub(crate) const TENANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("tenants");
@@ -59,11 +61,19 @@ pub struct EmbeddedStore {
     presign_key: Vec<u8>,
     base_url: String,
     clock: Arc<dyn Clock>,
+    /// How long issued invoices' PDFs are kept unchanged (recorded with each one).
+    pdf_retention: PdfRetention,
 }
 
 impl EmbeddedStore {
-    /// Opens (creating when absent) the store in `dir`.
+    /// Opens (creating when absent) the store in `dir`, keeping issued PDFs for the default
+    /// retention (`PdfRetention::default()`, 7 years).
     pub fn open(dir: &Path, options: EmbeddedOptions, clock: Arc<dyn Clock>) -> Result<Arc<Self>, StoreError> {
+        Self::open_with_retention(dir, options, PdfRetention::default(), clock)
+    }
+
+    /// `open`, keeping the issued PDFs it stores from now on for `pdf_retention`.
+    pub fn open_with_retention(dir: &Path, options: EmbeddedOptions, pdf_retention: PdfRetention, clock: Arc<dyn Clock>) -> Result<Arc<Self>, StoreError> {
         let objects_dir = dir.join("objects");
         std::fs::create_dir_all(&objects_dir).map_err(|e| StoreError::Unavailable(format!("creating {}: {e}", objects_dir.display())))?;
         // redb caches pages up to its cache size (1 GiB by default); a small cache keeps the local
@@ -85,6 +95,7 @@ impl EmbeddedStore {
             txn.open_table(RUNS).map_err(unavailable)?;
             txn.open_table(RUN_ITEMS).map_err(unavailable)?;
             txn.open_table(RUN_QUEUE).map_err(unavailable)?;
+            audit::create_tables(&txn)?;
         }
         txn.commit().map_err(unavailable)?;
         Self::reveal_runs(&db)?;
@@ -95,6 +106,7 @@ impl EmbeddedStore {
             presign_key: options.presign_key,
             base_url: options.public_base_url.trim_end_matches('/').to_owned(),
             clock,
+            pdf_retention,
         }))
     }
 
@@ -110,6 +122,8 @@ impl EmbeddedStore {
             metering: self.clone(),
             runs: self.clone(),
             queue: self.clone(),
+            audit: self.clone(),
+            archive: self.clone(),
         }
     }
 

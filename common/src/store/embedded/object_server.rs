@@ -107,6 +107,7 @@ impl EmbeddedStore {
                         tracing::warn!(error = %e, key = %key, "upload body failed");
                         plain(StatusCode::BAD_REQUEST, "The request body could not be read.")
                     }
+                    Err(PutError::Store(crate::store::StoreError::Retained(m))) => plain(StatusCode::FORBIDDEN, &format!("Access Denied: {m}.")),
                     Err(PutError::Store(e)) => {
                         tracing::error!(error = %e, key = %key, "upload could not be stored");
                         plain(StatusCode::SERVICE_UNAVAILABLE, "Storage is unavailable.")

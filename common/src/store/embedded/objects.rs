@@ -15,7 +15,8 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 
 use super::{EmbeddedStore, OBJECTS, decode, encode, unavailable};
-use crate::store::{ByteRange, MAX_PRESIGN, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, StoreError};
+use crate::store::retention::retained;
+use crate::store::{ByteRange, ListedObject, MAX_PRESIGN, ObjectBody, ObjectKey, ObjectMeta, ObjectStore, Page, PageRequest, PdfRetention, StoreError};
 
 const CHUNK: usize = 64 * 1024;
 
@@ -25,6 +26,15 @@ struct StoredMeta {
     content_type: String,
     etag: String,
     last_modified: chrono::DateTime<chrono::Utc>,
+    /// Issued invoices' PDFs: the object is neither replaced nor deleted before this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retain_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl StoredMeta {
+    fn object_meta(self, size: u64) -> ObjectMeta {
+        ObjectMeta { size, content_type: self.content_type, etag: self.etag, last_modified: self.last_modified, retain_until: self.retain_until }
+    }
 }
 
 fn io_unavailable(e: std::io::Error) -> StoreError {
@@ -103,13 +113,15 @@ impl EmbeddedStore {
                 return Err(e);
             }
         };
-        let meta = StoredMeta { content_type: content_type.to_owned(), etag: format!("\"{digest}\""), last_modified: self.clock.now() };
+        let now = self.clock.now();
+        let retain_until = PdfRetention::applies_to(key).then(|| self.pdf_retention.retain_until(now));
+        let meta = StoredMeta { content_type: content_type.to_owned(), etag: format!("\"{digest}\""), last_modified: now, retain_until };
         if expect_etag.is_some_and(|e| e != meta.etag) {
             let _ = tokio::fs::remove_file(&tmp).await;
             return Err(PutError::Store(StoreError::VersionMismatch));
         }
         self.place(key, &tmp, &meta, placement).await.map_err(PutError::Store)?;
-        Ok(ObjectMeta { size, content_type: meta.content_type, etag: meta.etag, last_modified: meta.last_modified })
+        Ok(meta.object_meta(size))
     }
 
     /// Moves a complete temporary file to `key` and records its metadata. `CreateOnly` links it
@@ -117,6 +129,13 @@ impl EmbeddedStore {
     /// a file left without metadata by a crash was never stored, and is replaced.
     async fn place(&self, key: &ObjectKey, tmp: &std::path::Path, meta: &StoredMeta, placement: Placement) -> Result<(), StoreError> {
         let path = self.path_of(key);
+        if placement == Placement::Replace {
+            // Nothing replaces an object under retention (a presigned PUT aimed at an issued PDF).
+            if let Some(until) = self.retained_until(key).await? {
+                let _ = tokio::fs::remove_file(tmp).await;
+                return Err(retained(key, until));
+            }
+        }
         let placed = match placement {
             Placement::Replace => tokio::fs::rename(tmp, &path).await,
             Placement::CreateOnly => {
@@ -145,6 +164,13 @@ impl EmbeddedStore {
             txn.commit().map_err(unavailable)
         })
         .await
+    }
+
+    /// The retain-until date of what `key` holds, when it is still in the future.
+    async fn retained_until(&self, key: &ObjectKey) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        let Some(meta) = self.stored_meta(key).await? else { return Ok(None) };
+        let until = self.pdf_retention.effective_until(key, meta.retain_until, meta.last_modified);
+        Ok(until.filter(|u| *u > self.clock.now()))
     }
 
     async fn stored_meta(&self, key: &ObjectKey) -> Result<Option<StoredMeta>, StoreError> {
@@ -258,11 +284,7 @@ impl ObjectStore for EmbeddedStore {
         let (start, len) = span.map_or((0, size), |(s, e)| (s, e - s + 1));
         file.seek(SeekFrom::Start(start)).await.map_err(io_unavailable)?;
         let stream = ReaderStream::with_capacity(file.take(len), CHUNK);
-        Ok(Some(ObjectBody {
-            meta: ObjectMeta { size, content_type: meta.content_type, etag: meta.etag, last_modified: meta.last_modified },
-            span,
-            stream: Box::pin(stream),
-        }))
+        Ok(Some(ObjectBody { meta: meta.object_meta(size), span, stream: Box::pin(stream) }))
     }
 
     async fn head_object(&self, key: &ObjectKey) -> Result<Option<ObjectMeta>, StoreError> {
@@ -272,10 +294,13 @@ impl ObjectStore for EmbeddedStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_unavailable(e)),
         };
-        Ok(Some(ObjectMeta { size, content_type: meta.content_type, etag: meta.etag, last_modified: meta.last_modified }))
+        Ok(Some(meta.object_meta(size)))
     }
 
     async fn delete_object(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        if let Some(until) = self.retained_until(key).await? {
+            return Err(retained(key, until));
+        }
         let k = key.as_str().to_owned();
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
@@ -296,5 +321,36 @@ impl ObjectStore for EmbeddedStore {
 
     async fn presign_put(&self, key: &ObjectKey, content_type: &str, content_length: u64, expires: Duration) -> Result<String, StoreError> {
         self.presign("PUT", key, content_type, Some(content_length), expires)
+    }
+
+    async fn list_objects(&self, prefix: &str, page: &PageRequest) -> Result<Page<ListedObject>, StoreError> {
+        let (prefix, after, limit) = (prefix.to_owned(), page.cursor.clone().unwrap_or_default(), page.limit.clamp(1, 1000));
+        let (found, more) = self.read_db(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let t = txn.open_table(OBJECTS).map_err(unavailable)?;
+            let mut found = Vec::new();
+            for entry in t.range(prefix.as_str().max(after.as_str())..).map_err(unavailable)? {
+                let (k, v) = entry.map_err(unavailable)?;
+                let key = k.value().to_owned();
+                if !key.starts_with(&prefix) || found.len() == limit {
+                    return Ok((found, key.starts_with(&prefix)));
+                }
+                if key != after {
+                    found.push((key, decode::<StoredMeta>(v.value())?.last_modified));
+                }
+            }
+            Ok((found, false))
+        })?;
+        let last = found.last().map(|(k, _)| k.clone());
+        let mut items = Vec::with_capacity(found.len());
+        for (key, last_modified) in found {
+            // Metadata without its file was never stored (see `place`).
+            match tokio::fs::metadata(self.objects_dir.join(&key)).await {
+                Ok(m) => items.push(ListedObject { key, size: m.len(), last_modified }),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_unavailable(e)),
+            }
+        }
+        Ok(Page { items, next_cursor: last.filter(|_| more) })
     }
 }

@@ -63,6 +63,14 @@ impl TenantStore for EmbeddedStore {
                         removed += 1;
                     }
                 }
+                // The tenant's principals go too (the audit trail stays).
+                let mut principals = txn.open_table(PRINCIPALS).map_err(unavailable)?;
+                let owner = Owner::Tenant { tenant_id: TenantId::parse(&id).map_err(StoreError::Corrupt)? };
+                let gone = principals.extract_if(|_, v| decode::<Principal>(v).is_ok_and(|p| p.owner == owner)).map_err(unavailable)?;
+                for item in gone {
+                    item.map_err(unavailable)?;
+                    removed += 1;
+                }
             }
             txn.commit().map_err(unavailable)?;
             Ok(removed)

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use redb::ReadableTable;
 
 use super::tables::{Cond, Span, check};
-use super::{EmbeddedStore, RUN_ITEMS, RUNS, decode, encode, unavailable};
+use super::{EmbeddedStore, RUN_ITEMS, RUNS, audit, decode, encode, unavailable};
 use crate::domain::{BillingId, BillingPeriod, InvoiceRun, ItemState, RunCounts, RunId, RunItem, Settlement, TenantId};
 use crate::store::{Page, PageRequest, RunStore, StoreError};
 
@@ -23,8 +23,10 @@ impl RunStore for EmbeddedStore {
     async fn create_run(&self, run: &InvoiceRun) -> Result<(), StoreError> {
         let (id, period, value) = (run.run_id.to_string(), run.request.period.to_string(), encode(run)?);
         let counts = encode(&RunCounts::default())?;
+        let entries = audit::prepare(audit::change("runs", Some(RUN), &id, &value, Cond::Absent).into_iter().collect())?;
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
+            audit::write_entries(&txn, &entries)?;
             {
                 let mut t = txn.open_table(RUNS).map_err(unavailable)?;
                 if t.get((ACTIVE, period.as_str())).map_err(unavailable)?.is_some() || t.get((RUN, id.as_str())).map_err(unavailable)?.is_some() {
@@ -57,8 +59,10 @@ impl RunStore for EmbeddedStore {
 
     async fn replace_run(&self, run: &InvoiceRun, expected_version: u64) -> Result<(), StoreError> {
         let (id, period, value, active) = (run.run_id.to_string(), run.request.period.to_string(), encode(run)?, run.state.is_active());
+        let entries = audit::prepare(audit::change("runs", Some(RUN), &id, &value, Cond::Version(expected_version)).into_iter().collect())?;
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
+            audit::write_entries(&txn, &entries)?;
             {
                 let mut t = txn.open_table(RUNS).map_err(unavailable)?;
                 let existing = t.get((RUN, id.as_str())).map_err(unavailable)?.map(|g| g.value().to_vec());

@@ -4,10 +4,10 @@
 
 use std::ops::Bound;
 
-use redb::{ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition, TableHandle};
 use serde::de::DeserializeOwned;
 
-use super::{EmbeddedStore, decode, unavailable};
+use super::{EmbeddedStore, audit, decode, unavailable};
 use crate::store::StoreError;
 
 pub(crate) type KeyTable = TableDefinition<'static, &'static str, &'static [u8]>;
@@ -57,8 +57,10 @@ pub(crate) struct Span {
 
 impl EmbeddedStore {
     pub(crate) async fn put_key(&self, table: KeyTable, key: String, value: Vec<u8>, cond: Cond) -> Result<(), StoreError> {
+        let entries = audit::prepare(audit::change(table.name(), None, &key, &value, cond).into_iter().collect())?;
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
+            audit::write_entries(&txn, &entries)?;
             {
                 let mut t = txn.open_table(table).map_err(unavailable)?;
                 let existing = t.get(key.as_str()).map_err(unavailable)?.map(|g| g.value().to_vec());
@@ -80,8 +82,10 @@ impl EmbeddedStore {
     }
 
     pub(crate) async fn delete_key(&self, table: KeyTable, key: String) -> Result<(), StoreError> {
+        let entries = audit::prepare(audit::deletion(table.name(), &key).into_iter().collect())?;
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
+            audit::write_entries(&txn, &entries)?;
             txn.open_table(table).map_err(unavailable)?.remove(key.as_str()).map_err(unavailable)?;
             txn.commit().map_err(unavailable)
         })
@@ -89,8 +93,10 @@ impl EmbeddedStore {
     }
 
     pub(crate) async fn put_item(&self, table: TenantTable, tenant: String, id: String, value: Vec<u8>, cond: Cond) -> Result<(), StoreError> {
+        let entries = audit::prepare(audit::change(table.name(), Some(&tenant), &id, &value, cond).into_iter().collect())?;
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
+            audit::write_entries(&txn, &entries)?;
             {
                 let mut t = txn.open_table(table).map_err(unavailable)?;
                 let existing = t.get((tenant.as_str(), id.as_str())).map_err(unavailable)?.map(|g| g.value().to_vec());
