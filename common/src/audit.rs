@@ -29,6 +29,14 @@ pub struct Actor {
     pub caller_tenant: Option<TenantId>,
 }
 
+impl Actor {
+    /// A request (or a background task: the run worker, the repair sweep) starting `at`, its
+    /// caller not yet known.
+    pub fn new(route: impl Into<String>, request_id: impl Into<String>, nonce: String, at: DateTime<Utc>) -> Self {
+        Self { route: route.into(), request_id: request_id.into(), nonce, at, principal: None, role: None, caller_tenant: None }
+    }
+}
+
 struct Slot {
     actor: Actor,
     /// Entries written so far by this request (their sequence numbers).
@@ -218,15 +226,7 @@ mod tests {
     use super::*;
 
     fn actor() -> Actor {
-        Actor {
-            route: "PATCH /v1/tenants/{tenantId}".into(),
-            request_id: "req-1".into(),
-            nonce: "n0nce".into(),
-            at: "2026-12-05T01:02:03.456Z".parse().unwrap(),
-            principal: None,
-            role: None,
-            caller_tenant: None,
-        }
+        Actor::new("PATCH /v1/tenants/{tenantId}", "req-1", "n0nce".into(), "2026-12-05T01:02:03.456Z".parse().unwrap())
     }
 
     fn tenant(n: u8) -> TenantId {

@@ -125,15 +125,7 @@ where
     Fut: Future<Output = Result<Response<B>, ApiError>>,
 {
     let request_id = crate::http::request_id(&req);
-    let actor = crate::audit::Actor {
-        route: route.to_owned(),
-        request_id: request_id.clone(),
-        nonce: app.ids.token(4),
-        at: app.clock.now(),
-        principal: None,
-        role: None,
-        caller_tenant: None,
-    };
+    let actor = crate::audit::Actor::new(route, request_id.clone(), app.ids.token(4), app.clock.now());
     let mutation = !matches!(*req.method(), http::Method::GET | http::Method::HEAD | http::Method::OPTIONS);
     let path_tenant = crate::http::path_param(&req, "tenantId", crate::domain::TenantId::parse).ok();
     let span = tracing::info_span!("request", request_id = %request_id, route, tenant_id = tracing::field::Empty, role = tracing::field::Empty);

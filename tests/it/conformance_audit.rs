@@ -15,7 +15,7 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 fn actor(route: &str, nonce: &str, when: DateTime<Utc>) -> Actor {
-    Actor { route: route.into(), request_id: format!("req-{nonce}"), nonce: nonce.into(), at: when, principal: None, role: None, caller_tenant: None }
+    Actor::new(route, format!("req-{nonce}"), nonce.into(), when)
 }
 
 /// Runs `fut` as the operator's request `nonce` at `when`.

@@ -215,15 +215,7 @@ fn settled(at: DateTime<Utc>, now: DateTime<Utc>, grace: TimeDelta) -> bool {
 /// Sweeps every tenant's invoices and objects, every tenant's API key, and every run. Its changes
 /// are audited as the sweep's (route `repair-sweep`).
 pub async fn sweep(app: &App, options: &Options) -> Result<Report, ApiError> {
-    let actor = crate::audit::Actor {
-        route: "repair-sweep".into(),
-        request_id: String::new(),
-        nonce: app.ids.token(4),
-        at: app.clock.now(),
-        principal: None,
-        role: None,
-        caller_tenant: None,
-    };
+    let actor = crate::audit::Actor::new("repair-sweep", String::new(), app.ids.token(4), app.clock.now());
     crate::audit::scope(actor, async {
         let caller = sweeper()?;
         crate::audit::set_caller(caller.principal.as_str(), caller.role(), None);

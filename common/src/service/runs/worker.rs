@@ -20,15 +20,7 @@ pub async fn process(app: &App, message: &RunMessage, receives: u32) -> Result<(
 /// Handles a batch of delivered messages: for each, in order, what `process` would answer. Its
 /// changes are audited as the worker's.
 pub async fn process_batch(app: &App, batch: &[(RunMessage, u32)]) -> Vec<Result<(), ApiError>> {
-    let actor = crate::audit::Actor {
-        route: "run-worker".into(),
-        request_id: String::new(),
-        nonce: app.ids.token(4),
-        at: app.clock.now(),
-        principal: None,
-        role: None,
-        caller_tenant: None,
-    };
+    let actor = crate::audit::Actor::new("run-worker", String::new(), app.ids.token(4), app.clock.now());
     crate::audit::scope(actor, async {
         match worker() {
             Ok(w) => crate::audit::set_caller(w.principal.as_str(), w.role(), None),
