@@ -326,6 +326,49 @@ async fn a_refused_call_shows_its_field_errors_and_exit_status() {
     assert!(!std::path::Path::new(&out).exists() && !std::path::Path::new(&format!("{out}.part")).exists(), "no file is left");
 }
 
+/// The invoice search the bookkeeping act asks for, and the audit trail, from the shell.
+#[tokio::test]
+async fn invoices_searched_and_the_audit_trail_read() {
+    let f = fixture(true).await;
+    let tenant = f.gw.demo.tenants[0].tenant_id.to_string();
+    let search = |extra: &[&str]| {
+        let mut args = vec!["--json", "invoice", "list", tenant.as_str()];
+        args.extend_from_slice(extra);
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let args = search(&["--recipient", "しまね", "--min-total", "100000", "--max-total", "200000", "--issued-from", "2025-04-01", "--issued-to", "2025-04-30"]);
+    let found = f.run(&args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_eq!(found.code, 0, "{}", found.stderr);
+    let numbers: Vec<Value> = found.json().as_array().unwrap().iter().map(|i| i["invoiceNumber"].clone()).collect();
+    assert_eq!(numbers, [Value::from("INV-2025-000001")]);
+    let args = search(&["--min-total", "200000"]);
+    let none = f.run(&args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_eq!((none.code, none.json()), (0, Value::Array(vec![])), "{}", none.stderr);
+    let args = search(&["--min-total", "10", "--max-total", "5"]);
+    let refused = f.run(&args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("query.maxTotal: must not be less than minTotal"), "{}", refused.stderr);
+
+    for step in ["suspend", "activate"] {
+        let done = f.run(&["tenant", step, &tenant]).await;
+        assert_eq!(done.code, 0, "{step}: {}", done.stderr);
+    }
+    let trail = f.run(&["--json", "audit", "list", &tenant]).await;
+    assert_eq!(trail.code, 0, "{}", trail.stderr);
+    let entries = trail.json();
+    let tenant_changes: Vec<&Value> = entries.as_array().unwrap().iter().filter(|e| e["changes"][0]["resource"] == "tenant").collect();
+    assert_eq!(tenant_changes.len(), 2, "suspended, then active again: {entries}");
+    assert!(tenant_changes.iter().all(|e| e["route"] == "PATCH /v1/tenants/{tenantId}" && e["role"] == "operator"));
+    let table = f.run(&["audit", "list"]).await;
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(table.stdout.contains("CHANGES") && table.stdout.contains("→"), "{}", table.stdout);
+    let as_tenant = f.run(&["--as-tenant", &tenant, "audit", "list"]).await;
+    assert!(as_tenant.code == 1 && as_tenant.stderr.contains("HTTP 403"), "everyone's trail is the operator's: {}", as_tenant.stderr);
+    let own = f.run(&["--as-tenant", &tenant, "--json", "audit", "list", &tenant]).await;
+    assert_eq!(own.code, 0, "a tenant reads its own: {}", own.stderr);
+    assert!(own.json().as_array().unwrap().iter().all(|e| e.get("route").is_none()), "{}", own.stdout);
+}
+
 /// An offboarded tenant exported to a file, purged (refused without --yes), restored from the
 /// file, and exported again: the same records and objects.
 #[tokio::test]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{billing, contract, invoice, issuer, principal, run, tenant, usage};
+use crate::commands::{audit, billing, contract, invoice, issuer, principal, run, tenant, usage};
 use crate::error::EXIT_CODES_HELP;
 
 const CONFIG_HELP: &str = "\
@@ -101,6 +101,9 @@ pub enum Command {
     /// The qualified-invoice issuer (適格請求書発行事業者)
     #[command(subcommand)]
     Issuer(issuer::IssuerCmd),
+    /// The audit trail: every change as recorded with it, and refused attempts
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
     /// Print a shell completion script: `seikyu completions bash > /etc/bash_completion.d/seikyu`
     Completions {
         #[arg(value_enum)]

@@ -20,7 +20,7 @@ struct AuditQuery {
     /// (midnight UTC). Default: 30 days before `to`.
     #[param(nullable = false, max_length = 40)]
     from: Option<String>,
-    /// The end of the range, excluded; same forms. Default: now.
+    /// The end of the range, excluded; same forms. Default: no end (entries up to now, and any a writer with a clock ahead stamped a little later).
     #[param(nullable = false, max_length = 40)]
     to: Option<String>,
     /// Entries per page, 1 to 100.

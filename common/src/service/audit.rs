@@ -16,11 +16,16 @@ use crate::validation::Validator;
 /// How far back a listing reaches when `from` is not given.
 pub const DEFAULT_SPAN: TimeDelta = TimeDelta::days(30);
 
+/// How far past now a listing without `to` reaches: entries are stamped by whichever Lambda wrote
+/// them, and its clock may run a little ahead of this one's; none is a day ahead.
+const OPEN_END: TimeDelta = TimeDelta::days(1);
+
 /// `from` and `to` of a listing: an RFC 3339 time or a date (midnight UTC); `to` is excluded and
-/// defaults to now, `from` to 30 days before `to`.
+/// defaults to no end (now and a margin for clocks ahead), `from` to 30 days before `to` (or now).
 pub fn range_from_query(query: &Query<'_>, now: DateTime<Utc>, v: &mut Validator) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let to = v.check_opt("query.to", query.get("to"), instant)?.unwrap_or(now);
-    let from = v.check_opt("query.from", query.get("from"), instant)?.unwrap_or(to - DEFAULT_SPAN);
+    let given_to = v.check_opt("query.to", query.get("to"), instant)?;
+    let from = v.check_opt("query.from", query.get("from"), instant)?.unwrap_or(given_to.unwrap_or(now) - DEFAULT_SPAN);
+    let to = given_to.unwrap_or(now + OPEN_END);
     if from > to {
         v.add("query.from", "must not be after to");
         return None;

@@ -25,7 +25,7 @@ pub enum InvoiceCmd {
     },
     /// One invoice: lines, totals, issuer and recipient, the PDF's hash and size
     Show { tenant: String, number: String },
-    /// A tenant's invoices
+    /// A tenant's invoices; the search options combine (電子帳簿保存法: date, amount, counterparty)
     List {
         tenant: String,
         /// YYYY-MM
@@ -33,6 +33,21 @@ pub enum InvoiceCmd {
         period: Option<String>,
         #[arg(long, value_parser = ["rendering", "awaitingUpload", "issued", "paid", "void"])]
         status: Option<String>,
+        /// Issued on or after this date, YYYY-MM-DD
+        #[arg(long)]
+        issued_from: Option<String>,
+        /// Issued on or before this date, YYYY-MM-DD
+        #[arg(long)]
+        issued_to: Option<String>,
+        /// Total (tax included) at least this many yen
+        #[arg(long)]
+        min_total: Option<i64>,
+        /// Total (tax included) at most this many yen
+        #[arg(long)]
+        max_total: Option<i64>,
+        /// Part of the recipient's company name (width and case do not matter)
+        #[arg(long)]
+        recipient: Option<String>,
     },
     /// Download an invoice's PDF (SHA-256 checked), or with --period the month's ZIP
     Download {
@@ -91,8 +106,15 @@ pub async fn run(cmd: InvoiceCmd, ctx: &Ctx) -> Result<(), CliError> {
             ctx.out.show(&ctx.api.send(&call).await?.json()?);
         }
         InvoiceCmd::Show { tenant, number } => ctx.out.show(&ctx.api.get_json(Call::get(invoice_path(&tenant, &number))).await?.0),
-        InvoiceCmd::List { tenant, period, status } => {
-            let call = Call::get(format!("/v1/tenants/{}/invoices", seg(&tenant))).query("period", period).query("status", status);
+        InvoiceCmd::List { tenant, period, status, issued_from, issued_to, min_total, max_total, recipient } => {
+            let call = Call::get(format!("/v1/tenants/{}/invoices", seg(&tenant)))
+                .query("period", period)
+                .query("status", status)
+                .query("issuedFrom", issued_from)
+                .query("issuedTo", issued_to)
+                .query("minTotal", min_total.map(|n| n.to_string()))
+                .query("maxTotal", max_total.map(|n| n.to_string()))
+                .query("recipient", recipient);
             ctx.out.list(&ctx.api.list_all(call).await?, LIST);
         }
         InvoiceCmd::Download { tenant, number: Some(number), output, .. } => {

@@ -10,6 +10,7 @@ use crate::error::CliError;
 use crate::http::Call;
 use crate::output::{Output, changes, pick};
 
+pub mod audit;
 pub mod billing;
 pub mod contract;
 pub mod invoice;
@@ -40,6 +41,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<(), CliError> {
         Command::Run(c) => run::run(c, ctx).await,
         Command::Usage(c) => usage::run(c, ctx).await,
         Command::Issuer(c) => issuer::run(c, ctx).await,
+        Command::Audit(c) => audit::run(c, ctx).await,
         // Answered in main, before any configuration is needed.
         Command::Completions { .. } => Ok(()),
     }
