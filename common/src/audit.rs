@@ -62,6 +62,11 @@ pub fn set_caller(principal: &str, role: Role, tenant: Option<&TenantId>) {
     });
 }
 
+/// Whether changes made now are audited: inside a request whose caller is known.
+pub fn active() -> bool {
+    ACTOR.try_with(|s| s.borrow().actor.principal.is_some()).unwrap_or(false)
+}
+
 /// How many entries the request in scope has written (0 outside a request).
 pub fn written() -> u32 {
     ACTOR.try_with(|s| s.borrow().written).unwrap_or(0)

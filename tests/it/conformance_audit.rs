@@ -161,10 +161,32 @@ pub async fn attempts_are_appended_once_and_ranges_filter(f: StoreFixture) {
     assert!(matches!(s.audit.list_audit(&other, &PageRequest { limit: 1, cursor: page.next_cursor }).await, Err(StoreError::InvalidCursor)), "{}", f.adapter);
 }
 
+pub async fn deletions_are_on_the_trail_of_the_tenant_they_name(f: StoreFixture) {
+    use common::store::{Owner, Principal, PrincipalArn};
+    let s = &f.stores;
+    let arn = PrincipalArn::parse("arn:aws:iam::123456789012:user/redmine-a").unwrap();
+    s.principals.register_principal(&Principal { arn: arn.clone(), owner: Owner::Tenant { tenant_id: tenant_id(1) }, registered_at: None }).await.unwrap();
+    as_operator("del", at("2026-12-02T10:00:00Z"), async {
+        s.principals.delete_principal(&arn).await.unwrap();
+        // Already gone: nothing changes, nothing is recorded.
+        s.principals.delete_principal(&arn).await.unwrap();
+    })
+    .await;
+    let mine = all(&f, Some(1), "2026-12-02T00:00:00Z", "2026-12-03T00:00:00Z", 10).await;
+    assert_eq!(resources(&mine), [[format!("principal {arn}")]], "{}", f.adapter);
+    assert_eq!(mine[0].changes[0].kind, ChangeKind::Delete);
+    assert_eq!(all(&f, None, "2026-12-02T00:00:00Z", "2026-12-03T00:00:00Z", 10).await.len(), 1, "{}", f.adapter);
+}
+
 macro_rules! audit_suite {
     ($adapter:ident, $make:path) => {
         mod $adapter {
-            audit_suite!(@tests $make; changes_and_their_entries_are_one_write, a_batch_is_one_entry_per_tenant, attempts_are_appended_once_and_ranges_filter);
+            audit_suite!(@tests $make;
+                changes_and_their_entries_are_one_write,
+                a_batch_is_one_entry_per_tenant,
+                attempts_are_appended_once_and_ranges_filter,
+                deletions_are_on_the_trail_of_the_tenant_they_name,
+            );
         }
     };
     (@tests $make:path; $($name:ident),* $(,)?) => {

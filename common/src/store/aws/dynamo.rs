@@ -100,7 +100,14 @@ impl AwsStore {
     }
 
     pub(crate) async fn delete(&self, pk: String, sk: &str) -> Result<(), StoreError> {
-        if let Some((resource, tenant)) = items::audited_resource(&pk, sk, b"{}") {
+        // An audited record is read first: the entry goes on the trail of the tenant it names (and
+        // deleting what is not there changes nothing, so it is not audited).
+        let stored = match items::audited_resource(&pk, sk, b"{}") {
+            Some(_) if audit::active() => self.get::<serde_json::Value>(pk.clone(), sk).await?,
+            _ => None,
+        };
+        let json = stored.map(|v| serde_json::to_vec(&v)).transpose().map_err(|e| StoreError::Corrupt(format!("encoding record: {e}")))?;
+        if let Some((resource, tenant)) = json.and_then(|j| items::audited_resource(&pk, sk, &j)) {
             let audit = self.audit_writes(vec![Change::deleted(resource, tenant)])?;
             if !audit.is_empty() {
                 let del = Delete::builder()

@@ -51,11 +51,18 @@ pub(crate) fn change(table: &str, tenant: Option<&str>, id: &str, json: &[u8], c
     Some(Change::written(resource, whose, kind, before, json))
 }
 
-/// A deletion from `table` of `id`, where that table is audited.
-pub(crate) fn deletion(table: &str, id: &str) -> Option<Change> {
+/// Whether a deletion from `table` now is audited (so the record is read first).
+pub(crate) fn active_for(table: &str) -> bool {
+    matches!(table, "principals" | "api_keys") && audit::active()
+}
+
+/// A deletion from `table` of `id`, stored as `json`, where that table is audited: on the trail
+/// of the tenant the record names.
+pub(crate) fn deletion(table: &str, id: &str, json: &[u8]) -> Option<Change> {
+    let named = serde_json::from_slice::<serde_json::Value>(json).ok().and_then(|v| v.get("tenantId")?.as_str().and_then(|t| TenantId::parse(t).ok()));
     match table {
-        "principals" => Some(Change::deleted(format!("principal {id}"), None)),
-        "api_keys" => Some(Change::deleted(format!("apiKey {id}"), None)),
+        "principals" => Some(Change::deleted(format!("principal {id}"), named)),
+        "api_keys" => Some(Change::deleted(format!("apiKey {id}"), named)),
         _ => None,
     }
 }

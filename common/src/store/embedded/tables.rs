@@ -82,7 +82,10 @@ impl EmbeddedStore {
     }
 
     pub(crate) async fn delete_key(&self, table: KeyTable, key: String) -> Result<(), StoreError> {
-        let entries = audit::prepare(audit::deletion(table.name(), &key).into_iter().collect())?;
+        // Deleting what is not there changes nothing: not audited.
+        let stored: Option<serde_json::Value> = if audit::active_for(table.name()) { self.get_key(table, &key)? } else { None };
+        let json = stored.map(|v| serde_json::to_vec(&v)).transpose().map_err(|e| StoreError::Corrupt(format!("encoding record: {e}")))?;
+        let entries = audit::prepare(json.and_then(|j| audit::deletion(table.name(), &key, &j)).into_iter().collect())?;
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
             audit::write_entries(&txn, &entries)?;
