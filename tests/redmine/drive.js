@@ -2,7 +2,7 @@
 //
 //   node drive.js <phase> <config.json>
 //
-// Phases: settings (admin), billing, cached, refresh, redirect, host, forbidden, throttled, unreachable. The config (written
+// Phases: settings (admin), billing, cached, refresh, search, redirect, host, forbidden, throttled, unreachable. The config (written
 // by the script) holds the URLs, logins, the API credentials to type in and what the pages must
 // show; logged-in sessions are kept in its stateDir between phases. Prints "ok - <check>" per
 // check passed; the first failed check throws (exit status 1) with what was expected and found.
@@ -216,6 +216,83 @@ const phases = {
     const [response] = await Promise.all([page.waitForNavigation(), page.click("#seikyu-refresh")]);
     expect(response.status() === 200 && (await page.locator("#seikyu-company-name").innerText()).trim() === config.companyName,
       "\"Reload from the billing service\" reads the API again", response.status());
+    await context.close();
+  },
+
+  // The invoice search (issue date, total, recipient: 電子帳簿保存法): a GET form whose values stay
+  // in it; narrowing to the issued invoice finds it alone, a search that excludes it shows no rows,
+  // and values the API refuses are named above the form (the page still 200, never a 500).
+  async search(b) {
+    const context = await session(b, "viewer");
+    const page = await context.newPage();
+    await page.goto(`${base}${billingPath}`);
+    const rows = async () => page.locator("#seikyu-invoices tr.seikyu-invoice").evaluateAll(
+      (trs) => trs.map((tr) => tr.getAttribute("data-invoice-number")));
+    const values = async () => Promise.all(["#seikyu-issued-from", "#seikyu-issued-to", "#seikyu-min-total", "#seikyu-max-total",
+      "#seikyu-recipient"].map((id) => page.inputValue(id)));
+    const searchFor = async (fields) => {
+      for (const [id, value] of Object.entries(fields)) await page.fill(id, value);
+      const [response] = await Promise.all([page.waitForNavigation(), page.click("#seikyu-search-submit")]);
+      return response;
+    };
+    const clear = async () => {
+      await Promise.all([page.waitForNavigation(), page.click("#seikyu-search-clear")]);
+    };
+    const all = await rows();
+    expect(all.length === 3 && all.includes(config.invoiceNumber),
+      "before a search the page lists the tenant's 3 invoices", all.join(","));
+
+    const total = String(config.totalYen);
+    const narrowing = { "#seikyu-issued-from": config.issueDate, "#seikyu-issued-to": config.issueDate,
+                        "#seikyu-min-total": total, "#seikyu-max-total": total, "#seikyu-recipient": "いわみ" };
+    let response = await searchFor(narrowing);
+    let found = await rows();
+    expect(response.status() === 200 && found.length === 1 && found[0] === config.invoiceNumber,
+      `a search by issue date ${config.issueDate}, total ${config.total} and recipient "いわみ" finds ${config.invoiceNumber} alone`,
+      `${response.status()} ${found.join(",")}`);
+    const url = new URL(page.url());
+    expect(url.searchParams.get("recipient") === "いわみ" && url.searchParams.get("min_total") === total,
+      "the search is a GET (its values in the page's URL)", page.url());
+    expect(JSON.stringify(await values()) === JSON.stringify(Object.values(narrowing)),
+      "the search's values stay in the form after it is submitted", JSON.stringify(await values()));
+
+    await clear();
+    response = await searchFor({ "#seikyu-min-total": total });
+    found = await rows();
+    expect(found.length === 1 && found[0] === config.invoiceNumber,
+      `a total from ${config.total} up finds only ${config.invoiceNumber}`, found.join(","));
+
+    await clear();
+    response = await searchFor({ "#seikyu-recipient": "しまね" });
+    found = await rows();
+    expect(response.status() === 200 && found.length === 0 && (await page.locator("#seikyu-invoices p.nodata").count()) === 1 &&
+           (await page.locator("#errorExplanation").count()) === 0,
+      "a search that excludes every invoice (recipient \"しまね\") shows no rows: 'no data', no error", found.join(","));
+
+    await clear();
+    response = await searchFor({ "#seikyu-min-total": "100000", "#seikyu-max-total": "1" });
+    let errors = await page.locator("#errorExplanation li").evaluateAll(
+      (lis) => lis.map((li) => [li.getAttribute("data-field"), li.textContent.trim()]));
+    expect(response.status() === 200 && errors.length === 1 && errors[0][0] === "query.maxTotal" &&
+           errors[0][1].startsWith("合計（税込）の上限：") && /minTotal/.test(errors[0][1]) && (await rows()).length === 0,
+      "a total range with min > max shows the API's refusal labelled 合計（税込）の上限 above the form (HTTP 200, not 500)",
+      `${response.status()} ${JSON.stringify(errors)}`);
+    expect((await page.inputValue("#seikyu-min-total")) === "100000" && (await page.inputValue("#seikyu-max-total")) === "1" &&
+           (await page.locator("#seikyu-company-name").count()) === 1,
+      "... with the values kept in the form and the rest of the page shown");
+
+    await clear();
+    response = await searchFor({ "#seikyu-issued-from": "2025-06-02", "#seikyu-issued-to": "2025-06-01" });
+    errors = await page.locator("#errorExplanation li").evaluateAll(
+      (lis) => lis.map((li) => [li.getAttribute("data-field"), li.textContent.trim()]));
+    expect(response.status() === 200 && errors.length === 1 && errors[0][0] === "query.issuedTo" && errors[0][1].startsWith("発行日（まで）："),
+      "an issue-date range that ends before it starts is named 発行日（まで） (HTTP 200)", `${response.status()} ${JSON.stringify(errors)}`);
+
+    const crafted = await context.request.get(`${base}${billingPath}?min_total=55%2C000&issued_from=yesterday&recipient=${"長".repeat(101)}`);
+    const html = await crafted.text();
+    const named = ["query.issuedFrom", "query.minTotal", "query.recipient"].every((f) => html.includes(`data-field="${f}"`));
+    expect(crafted.status() === 200 && named,
+      "values typed into the URL by hand (55,000; yesterday; 101 characters) are each refused by name, no 500", crafted.status());
     await context.close();
   },
 

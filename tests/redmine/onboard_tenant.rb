@@ -106,5 +106,7 @@ puts JSON.generate(
   "standardAmounts" => [yen.call(by_rate.fetch("standard").fetch("subtotal")), yen.call(by_rate.fetch("standard").fetch("tax"))],
   "reducedAmounts" => [yen.call(by_rate.fetch("reduced").fetch("subtotal")), yen.call(by_rate.fetch("reduced").fetch("tax"))],
   "total" => yen.call(totals.fetch("total")),
+  "totalYen" => totals.fetch("total"),
+  "issueDate" => invoice.fetch("issueDate"),
   "otherTenantNames" => demo.fetch("tenants").flat_map { |t| [t.fetch("name"), t.fetch("tenantId")] }
 )

@@ -17,6 +17,6 @@ require "seikyu"
 
 # In Redmine, Zeitwerk loads these on first use; here, in dependency order.
 %w[redmine_seikyu redmine_seikyu/bounded_channel redmine_seikyu/host_credentials redmine_seikyu/plugin_settings
-   redmine_seikyu/error_message redmine_seikyu/download_relay redmine_seikyu/connection].each do |file|
+   redmine_seikyu/error_message redmine_seikyu/download_relay redmine_seikyu/connection redmine_seikyu/invoice_search].each do |file|
   require File.join(PLUGIN_ROOT, "lib", file)
 end

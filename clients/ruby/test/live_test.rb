@@ -91,6 +91,22 @@ class LiveTest < Minitest::Test
     assert_operator usage.dig("quota", "used"), :>=, 1
   end
 
+  # The demo's INV-2025-000001: issued 2025-04-30 to 株式会社しまね商事. Five search parameters
+  # and the period, signed together (the gateway checks the signature over them sorted).
+  def test_invoice_search_by_date_total_and_recipient
+    client = tenant_client
+    total = client.invoice(@tid, "INV-2025-000001").dig("totals", "total")
+    around = { issued_from: "2025-04-30", issued_to: Date.new(2025, 4, 30), min_total: total, max_total: total }
+    found = client.invoices(@tid, period: "2025-04", recipient: "しまね", **around).map { |i| i["invoiceNumber"] }
+    assert_includes found, "INV-2025-000001"
+    assert_includes client.invoices(@tid, recipient: "しまね商事", page_size: 1).map { |i| i["invoiceNumber"] },
+                    "INV-2025-000001", "page by page, the cursor bound to the search"
+    refute_includes client.invoices(@tid, recipient: "いずも", **around).map { |i| i["invoiceNumber"] }, "INV-2025-000001"
+    refute_includes client.invoices(@tid, **around, min_total: total + 1, max_total: nil).map { |i| i["invoiceNumber"] }, "INV-2025-000001"
+    e = assert_raises(Seikyu::BadRequest) { client.invoices(@tid, min_total: 100, max_total: 99, issued_from: "2025-6-1").first }
+    assert_equal %w[query.issuedFrom query.maxTotal], e.errors.map { |x| x["field"] }.sort, "the signature was accepted; the values were refused"
+  end
+
   def test_pagination_with_page_size_1_across_every_contract
     all = operator_client.contracts(@tid, page_size: 100).map { |c| c["contractId"] }
     assert_operator all.size, :>=, 3

@@ -70,6 +70,32 @@ class SigningTest < Minitest::Test
     assert_equal "from=2025-04-01&to=2025-04-30", @server.requests[3].query
   end
 
+  # The query goes out in the order the client builds it; SigV4 signs the parameters sorted by
+  # name (then value), as the gateway re-sorts them: the aws-sigv4 gem must sort the same way, for
+  # every page of a search (the cursor joins the query).
+  def test_a_search_with_many_parameters_is_signed_with_the_parameters_sorted
+    server = stub_server do |req, _i|
+      more = !req.query.include?("cursor=")
+      json(200, { "items" => [{ "invoiceNumber" => "X" }], "nextCursor" => more ? "c/2+=" : nil })
+    end
+    client = stub_client(server)
+    client.invoices("tn_1", period: "2025-05", status: "issued", issued_from: Date.new(2025, 5, 1), issued_to: "2025-05-31",
+                            min_total: 1000, max_total: 60_000, recipient: "ＳＨＩＭＡＮＥ しまね&(株)=1", page_size: 1).to_a
+    client.invoices("tn_1", recipient: "商", min_total: 5).to_a
+    assert_equal 4, server.requests.size, "two searches of two pages each"
+    first = server.requests.first
+    names = first.query.split("&").map { |p| p.split("=").first }
+    assert_equal %w[period status issuedFrom issuedTo minTotal maxTotal recipient limit], names, "sent as built"
+    refute_equal names.sort, names, "unsorted as sent: the signer's sorting is what this checks"
+    assert_equal %w[issuedFrom issuedTo limit maxTotal minTotal period recipient status],
+                 ServerRules.canonical_query(first.query).split("&").map { |p| p.split("=").first }
+    assert_includes server.requests[1].query, "cursor=c%2F2%2B%3D"
+    server.requests.each do |req|
+      ok, = ServerRules.verify(req, SeikyuTest::SECRET)
+      assert ok, "signature of #{req.target}"
+    end
+  end
+
   def test_ids_are_encoded_as_one_path_segment_and_signed
     client = stub_client(stub_server { |_r, _i| json(200, { "contractId" => "x" }) })
     client.contract("tn_1", "C 1/…")

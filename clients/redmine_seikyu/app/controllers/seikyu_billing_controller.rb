@@ -24,6 +24,9 @@ class SeikyuBillingController < ApplicationController
               RedmineSeikyu::ErrorMessage::OperatorCredentials, RedmineSeikyu::BoundedChannel::Timeout,
               RedmineSeikyu::HostCredentials::Unavailable, *RedmineSeikyu::ErrorMessage::NETWORK_ERRORS, with: :render_seikyu_error
 
+  # The invoices can be searched (RedmineSeikyu::InvoiceSearch): by issue date, total and
+  # recipient, together with the month and state filter; the API's refusal of a search's values is
+  # shown above the form, not as an error page.
   def index
     @period = optional_period(params[:period])
     @status = STATUSES.include?(params[:status]) ? params[:status] : nil
@@ -35,8 +38,19 @@ class SeikyuBillingController < ApplicationController
       listed(client.contracts(tid, page_size: LIST_LIMIT))
     end
     filter = "#{@period}/#{@status}"
-    @invoices = connection.read("invoices/#{filter}", refresh: refresh) do
-      listed(client.invoices(tid, period: @period, status: @status, page_size: LIST_LIMIT))
+    @search = RedmineSeikyu::InvoiceSearch.from_params(params)
+    @search_errors = []
+    begin
+      @invoices = connection.read("invoices/#{filter}/#{@search.cache_key}", refresh: refresh) do
+        listed(client.invoices(tid, period: @period, status: @status, page_size: LIST_LIMIT, **@search.to_client_args))
+      end
+    rescue Seikyu::BadRequest => e
+      # The search's values, refused by the API: said next to the form, the rest of the page as usual.
+      @search_errors = RedmineSeikyu::InvoiceSearch.errors_from(e)
+      raise if @search_errors.empty?
+
+      logger&.info("redmine_seikyu: invoice search refused: #{@search_errors.map(&:api_field).join(', ')}")
+      @invoices = []
     end
     @billings = connection.read("billings/#{filter}", refresh: refresh) do
       listed(client.billings(tid, from: @period, to: @period, status: @status, page_size: LIST_LIMIT))

@@ -64,6 +64,13 @@ module SeikyuBillingHelper
     l(message.i18n_key, **params)
   end
 
+  # One of the API's refusals of the search: the field's label (the API's name for a parameter
+  # the form does not have), then the API's message as it came.
+  def seikyu_search_error(error)
+    field = error.field ? l("seikyu_field_#{error.field}") : error.api_field
+    l(:seikyu_text_search_error, field: field, message: error.message)
+  end
+
   # Months for the filter and the ZIP: those the invoices shown belong to, newest first.
   def seikyu_periods(invoices)
     invoices.map { |i| i["period"] }.compact.uniq.sort.reverse

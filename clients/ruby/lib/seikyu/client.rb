@@ -115,10 +115,19 @@ module Seikyu
       get_json("/v1/tenants/#{seg(tenant_id)}/billings/#{seg(billing_id)}")
     end
 
-    # Enumerator of invoices; +period+ "YYYY-MM" (or a Date).
-    def invoices(tenant_id, period: nil, status: nil, page_size: nil)
+    # Enumerator of invoices; +period+ "YYYY-MM" (or a Date). The search (電子帳簿保存法: by
+    # transaction date, amount and counterparty), combined with period and status (all must hold):
+    # +issued_from+/+issued_to+ issue dates, both included ("YYYY-MM-DD" or a Date);
+    # +min_total+/+max_total+ whole yen, tax included, both included; +recipient+ text within the
+    # recipient's company name (the API ignores case and full-/half-width forms). nil leaves a
+    # condition out; the API refuses bad values with Seikyu::BadRequest (errors name
+    # "query.issuedFrom", ...). Every page is asked for with the same search.
+    def invoices(tenant_id, period: nil, status: nil, issued_from: nil, issued_to: nil, min_total: nil,
+                 max_total: nil, recipient: nil, page_size: nil)
       paginate("/v1/tenants/#{seg(tenant_id)}/invoices",
-               [["period", period(period)], ["status", status], ["limit", page_size]])
+               [["period", period(period)], ["status", status], ["issuedFrom", date(issued_from)],
+                ["issuedTo", date(issued_to)], ["minTotal", min_total], ["maxTotal", max_total],
+                ["recipient", recipient], ["limit", page_size]])
     end
 
     def invoice(tenant_id, invoice_number)
