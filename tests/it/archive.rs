@@ -19,22 +19,27 @@ use seikyu_tests::fixtures::{Seeded, seeded_app, seeded_dynamodb_app, tenant_id}
 
 use crate::faults::operator;
 
-async fn export(app: &Arc<App>, t: &TenantId) -> Bytes {
+pub(crate) async fn export(app: &Arc<App>, t: &TenantId) -> Bytes {
     let records = archive::records_for_export(app, &operator(), t).await.expect("records");
     let objects = archive::tenant_objects(app, t).await.expect("objects");
     collect(tenant_zip(app.clone(), t.clone(), records, objects)).await.expect("archive")
 }
 
-fn parts(zip: &Bytes) -> BTreeMap<String, Bytes> {
+/// An archive sent as the request's body.
+pub(crate) fn body(zip: &Bytes) -> archive::Source {
+    archive::Source::Body(zip.clone())
+}
+
+pub(crate) fn parts(zip: &Bytes) -> BTreeMap<String, Bytes> {
     unzip::entries(zip).expect("entries").into_iter().map(|e| (e.name, zip.slice(e.data))).collect()
 }
 
-fn manifest(zip: &Bytes) -> Manifest {
+pub(crate) fn manifest(zip: &Bytes) -> Manifest {
     serde_json::from_slice(&parts(zip)[archive::MANIFEST]).expect("manifest")
 }
 
 /// The same archive but for the manifest's export time: every part compared.
-fn assert_same_archive(a: &Bytes, b: &Bytes, adapter: &str) {
+pub(crate) fn assert_same_archive(a: &Bytes, b: &Bytes, adapter: &str) {
     let (pa, pb) = (parts(a), parts(b));
     assert_eq!(pa.keys().collect::<Vec<_>>(), pb.keys().collect::<Vec<_>>(), "{adapter}");
     for (name, bytes) in &pa {
@@ -48,7 +53,7 @@ fn assert_same_archive(a: &Bytes, b: &Bytes, adapter: &str) {
 }
 
 /// A ZIP of `entries`, as the writer makes them.
-fn rezip(entries: &BTreeMap<String, Bytes>, order: &[String]) -> Bytes {
+pub(crate) fn rezip(entries: &BTreeMap<String, Bytes>, order: &[String]) -> Bytes {
     let mut z = ZipWriter::new();
     let mut out = Vec::new();
     for name in order.iter().filter(|n| entries.contains_key(*n)) {
@@ -61,12 +66,12 @@ fn rezip(entries: &BTreeMap<String, Bytes>, order: &[String]) -> Bytes {
     Bytes::from(out)
 }
 
-fn names(zip: &Bytes) -> Vec<String> {
+pub(crate) fn names(zip: &Bytes) -> Vec<String> {
     unzip::entries(zip).unwrap().into_iter().map(|e| e.name).collect()
 }
 
 /// Every kind of record and object a tenant has, counted.
-async fn census(app: &App, t: &TenantId) -> Vec<usize> {
+pub(crate) async fn census(app: &App, t: &TenantId) -> Vec<usize> {
     let r = app.stores.archive.tenant_records(t).await.unwrap();
     let objects = archive::tenant_objects(app, t).await.unwrap();
     vec![
@@ -91,7 +96,7 @@ async fn offboard(app: &App, t: &TenantId) {
 }
 
 /// Tenant A with metering, an uploaded object beside its PDF, and offboarded.
-async fn prepared(s: &Seeded) -> TenantId {
+pub(crate) async fn prepared(s: &Seeded) -> TenantId {
     let a = tenant_id(1);
     let day = chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap();
     s.app.stores.metering.add_metered(&a, day, &Metered { bytes_streamed: 1234, invoices_rendered: 1, exports: 2 }).await.unwrap();
@@ -153,7 +158,7 @@ async fn round_trip(s: Seeded) {
     assert!(s.app.stores.principals.get_api_key(&common::store::ApiKeyId::parse(seikyu_tests::fixtures::who::TENANT_A_KEY).unwrap()).await.unwrap().is_none());
     assert_eq!(census(&s.app, &b).await, other_before, "{adapter}: tenant B untouched");
 
-    let restored = archive::restore(&s.app, &operator(), &a, &first).await.expect("restore");
+    let restored = archive::restore(&s.app, &operator(), &a, &body(&first)).await.expect("restore");
     assert_eq!(restored.already_present as u64, 1 + 1 + 1 + k.audit + 1, "{adapter}: {restored:?}");
     s.clock.advance(TimeDelta::seconds(1));
     let second = export(&s.app, &a).await;
@@ -182,12 +187,12 @@ async fn refusals(s: Seeded) {
         other => panic!("{adapter}: expected 422 saying {says:?}, got {other:?}"),
     };
     // Not purged yet: the target holds the tenant's records.
-    match archive::restore(&s.app, &operator(), &a, &good).await {
+    match archive::restore(&s.app, &operator(), &a, &body(&good)).await {
         Err(ApiError::Conflict(m)) => assert!(m.contains("already holds"), "{m}"),
         other => panic!("{adapter}: {other:?}"),
     }
     // An active tenant is never restored over.
-    match archive::restore(&s.app, &operator(), &tenant_id(2), &good).await {
+    match archive::restore(&s.app, &operator(), &tenant_id(2), &body(&good)).await {
         Err(ApiError::Unprocessable(m)) => assert!(m.contains("not tn_"), "{m}"),
         other => panic!("{adapter}: {other:?}"),
     }
@@ -199,24 +204,24 @@ async fn refusals(s: Seeded) {
     let mut bytes = p[&pdf].to_vec();
     bytes[0] ^= 1;
     p.insert(pdf.clone(), Bytes::from(bytes));
-    unprocessable(archive::restore(&s.app, &operator(), &a, &rezip(&p, &order)).await, "SHA-256");
+    unprocessable(archive::restore(&s.app, &operator(), &a, &body(&rezip(&p, &order))).await, "SHA-256");
     // Partial: a part missing, or a count that is not the manifest's.
     let mut p = parts(&good);
     p.remove("records/contracts.ndjson");
-    unprocessable(archive::restore(&s.app, &operator(), &a, &rezip(&p, &order)).await, "partial");
+    unprocessable(archive::restore(&s.app, &operator(), &a, &body(&rezip(&p, &order))).await, "partial");
     let mut p = parts(&good);
     let mut m = manifest(&good);
     m.parts.iter_mut().filter(|x| x.name == "records/contracts.ndjson").for_each(|x| x.count = 3);
     p.insert(archive::MANIFEST.into(), Bytes::from(serde_json::to_vec(&m).unwrap()));
-    unprocessable(archive::restore(&s.app, &operator(), &a, &rezip(&p, &order)).await, "partial");
+    unprocessable(archive::restore(&s.app, &operator(), &a, &body(&rezip(&p, &order))).await, "partial");
     // Truncated.
-    unprocessable(archive::restore(&s.app, &operator(), &a, &good.slice(..good.len() / 2)).await, "cannot be read");
+    unprocessable(archive::restore(&s.app, &operator(), &a, &body(&good.slice(..good.len() / 2))).await, "cannot be read");
     // Another format version.
     let mut p = parts(&good);
     let mut m = manifest(&good);
     m.format_version = 2;
     p.insert(archive::MANIFEST.into(), Bytes::from(serde_json::to_vec(&m).unwrap()));
-    unprocessable(archive::restore(&s.app, &operator(), &a, &rezip(&p, &order)).await, "format version");
+    unprocessable(archive::restore(&s.app, &operator(), &a, &body(&rezip(&p, &order))).await, "format version");
     // Nothing was written by any of them.
     assert_eq!(census(&s.app, &a).await, before, "{adapter}");
     // A purge refuses a tenant that is not offboarded.
@@ -251,7 +256,7 @@ async fn restore_into_another_deployment_raises_the_counter() {
     let fresh = seikyu_tests::fixtures::dynamodb_store().await;
     let app = Arc::new(App { stores: fresh.stores.clone(), ..(*s.app).clone() });
     assert_eq!(app.stores.invoices.next_invoice_seq(2025).await.unwrap(), 1);
-    let report = archive::restore(&app, &operator(), &a, &zip).await.expect("restore");
+    let report = archive::restore(&app, &operator(), &a, &body(&zip)).await.expect("restore");
     assert_eq!(report.already_present, 0);
     assert_eq!(app.stores.invoices.next_invoice_seq(2025).await.unwrap(), 2, "SEED-2025-000001 is never handed out again");
     // The same archive comes out of it (the DynamoDB adapter reads what the embedded one wrote).

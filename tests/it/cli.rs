@@ -382,8 +382,10 @@ async fn a_tenant_exported_purged_and_restored_from_its_archive() {
     assert_eq!(refused.code, 2, "without --yes: {}", refused.stderr);
     let purged = f.json(&["tenant", "purge", &b, "--yes"]).await;
     assert!(purged["removed"]["contracts"].as_u64() > Some(0), "{purged}");
-    let restored = f.json(&["tenant", "restore", &first]).await;
+    // Through an upload (what archives over 4 MiB take): restore-url, a presigned PUT, restore.
+    let restored = f.json(&["tenant", "restore", &first, "--upload"]).await;
     assert_eq!(restored["tenantId"].as_str(), Some(b.as_str()), "the tenant is the manifest's: {restored}");
+    // As the request's body (small archives).
     let again = f.run(&["tenant", "restore", &first]).await;
     assert_eq!(again.code, 1, "the tenant is back: a second restore is refused: {}", again.stderr);
     assert!(again.stderr.contains("already holds"), "{}", again.stderr);

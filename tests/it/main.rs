@@ -5,6 +5,7 @@ mod apikeys;
 mod apikeys_aws;
 mod apikeys_recorded;
 mod archive;
+mod archive_upload;
 mod cli;
 mod clients;
 mod conformance;

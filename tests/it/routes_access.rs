@@ -153,6 +153,7 @@ fn request(route: &Route, ids: &Ids) -> Req {
         "create-billing" => (vec![("idempotency-key", "access-create".into())], billing_body(&[line("新しい請求", 1, 1_000, "standard")])),
         "update-billing" => (vec![("if-match", ids.to_change.1.clone())], json_body(json!({"notes": "変更しました"}))),
         "invoice-upload-url" => (vec![], json_body(json!({"contentLength": UPLOADED_PDF.len()}))),
+        "restore-url" => (vec![], json_body(json!({"contentLength": 1024}))),
         "complete-invoice-upload" => (vec![], json_body(json!({"sha256": sha256_hex(UPLOADED_PDF)}))),
         "void-invoice" => (vec![], json_body(json!({"reason": "金額訂正のため"}))),
         "put-issuer" => (vec![("if-match", ids.issuer_etag.clone())], issuer_body("T7000012050002")),

@@ -193,7 +193,7 @@ fn the_metering_policy_names_the_counters_attributes() {
 }
 
 /// Issued PDFs (tenants/<id>/invoices/) can be read and stored, never deleted; uploads
-/// (tenants/<id>/uploads/) are deleted once checked.
+/// (tenants/<id>/uploads/, and archives to restore under restores/) are deleted once checked.
 #[test]
 fn no_function_can_delete_an_issued_pdf() {
     let t = template();
@@ -205,7 +205,8 @@ fn no_function_can_delete_an_issued_pdf() {
             if a.starts_with("s3:") && a != "s3:ListBucket" {
                 for r in resources(s) {
                     let r = r.as_str().unwrap_or_default();
-                    assert!(r.ends_with("/tenants/*/invoices/*") || r.ends_with("/tenants/*/uploads/*"), "{name}: {a} on {r}");
+                    let staged = r.ends_with("/tenants/*/uploads/*") || r.ends_with("/restores/*");
+                    assert!(r.ends_with("/tenants/*/invoices/*") || staged, "{name}: {a} on {r}");
                     assert!(!(a == "s3:DeleteObject" && r.contains("/invoices/")), "{name} may delete issued PDFs");
                 }
             }

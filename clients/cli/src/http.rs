@@ -160,6 +160,28 @@ impl Stream {
     }
 }
 
+/// A connector for plain HTTP or HTTPS (the machine's root certificates, read only for HTTPS).
+pub fn connector(https: bool) -> Result<HttpsConnector<HttpConnector>, CliError> {
+    let mut connector = HttpConnector::new();
+    connector.enforce_http(false);
+    connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = if https {
+        HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(provider)
+            .map_err(|e| CliError::usage(format!("no TLS root certificates on this machine: {e}")))?
+    } else {
+        // Plain HTTP never reaches TLS: no certificate store is read.
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| CliError::usage(format!("TLS: {e}")))?
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        HttpsConnectorBuilder::new().with_tls_config(config)
+    };
+    Ok(tls.https_or_http().enable_http1().wrap_connector(connector))
+}
+
 /// Where the API is: `https://abc.execute-api.ap-northeast-1.amazonaws.com/v1` (a stage in the
 /// path) or `http://127.0.0.1:3000`.
 pub struct Transport {
@@ -180,25 +202,7 @@ impl Transport {
             _ => return Err(bad("the scheme must be http or https")),
         };
         let authority = uri.authority().ok_or_else(|| bad("no host"))?.to_string();
-        let mut connector = HttpConnector::new();
-        connector.enforce_http(false);
-        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = if https {
-            HttpsConnectorBuilder::new()
-                .with_provider_and_native_roots(provider)
-                .map_err(|e| CliError::usage(format!("no TLS root certificates on this machine: {e}")))?
-        } else {
-            // Plain HTTP never reaches TLS: no certificate store is read.
-            let config = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .map_err(|e| CliError::usage(format!("TLS: {e}")))?
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth();
-            HttpsConnectorBuilder::new().with_tls_config(config)
-        };
-        let connector = tls.https_or_http().enable_http1().wrap_connector(connector);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = Client::builder(TokioExecutor::new()).build(connector(https)?);
         let origin = format!("{}://{authority}", if https { "https" } else { "http" });
         Ok(Self { origin, authority, base_path: uri.path().trim_end_matches('/').to_owned(), client })
     }

@@ -14,6 +14,7 @@ mod import;
 mod output;
 mod progress;
 mod retry;
+mod upload;
 mod watch;
 
 use std::process::ExitCode;

@@ -1,5 +1,7 @@
-//! Reads the entries of a ZIP held in memory, as [`super::zip::ZipWriter`] writes them (stored,
-//! ZIP64 where needed): the central directory gives each entry's name, offset and size.
+//! Reads the entries of a ZIP as [`super::zip::ZipWriter`] writes them (stored, ZIP64 where
+//! needed): the central directory gives each entry's name, offset and size. The pieces (end
+//! records, directory, local header) are parsed apart, so that an archive in storage can be read
+//! in ranges; [`entries`] reads one held in memory.
 
 use std::ops::Range;
 
@@ -35,20 +37,52 @@ pub struct Entry {
     pub data: Range<usize>,
 }
 
-/// Every entry of the archive in directory order. Refuses compressed entries (seikyu stores).
-pub fn entries(b: &[u8]) -> Result<Vec<Entry>, String> {
+/// One entry as the central directory describes it: name, where its local header starts, and
+/// the size of its (stored) bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Central {
+    pub name: String,
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// How many of an archive's last bytes hold its end records: the end record (22 bytes and a
+/// comment of at most 64 KiB) and the ZIP64 locator before it.
+pub const TAIL: u64 = 22 + 0xFFFF + 20;
+/// The ZIP64 end record's length (without an extensible data sector).
+pub const ZIP64_END_LEN: u64 = 56;
+
+/// Where the central directory is, read from the archive's last bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tail {
+    /// `count` entries in `start..end`.
+    Directory { count: u64, start: u64, end: u64 },
+    /// A ZIP64 archive: its end record is at `at` (and the directory ends there).
+    Zip64 { at: u64 },
+}
+
+/// Finds the end records in `tail`, the archive's bytes from offset `tail_start` to its end.
+pub fn tail(b: &[u8], tail_start: u64) -> Result<Tail, String> {
     let floor = b.len().saturating_sub(22 + 0xFFFF);
     let end = (floor..=b.len().saturating_sub(22)).rev().find(|&at| u32_at(b, at) == Ok(END)).ok_or("not a ZIP archive (no end record)")?;
-    let (mut count, mut cd_start) = (u64::from(u16_at(b, end + 10)?), u64::from(u32_at(b, end + 16)?));
     if end >= 20 && u32_at(b, end - 20)? == ZIP64_LOCATOR {
-        let at = usize_of(u64_at(b, end - 20 + 8)?)?;
-        if u32_at(b, at)? != ZIP64_END {
-            return Err("the ZIP64 end record is missing".into());
-        }
-        count = u64_at(b, at + 32)?;
-        cd_start = u64_at(b, at + 48)?;
+        return Ok(Tail::Zip64 { at: u64_at(b, end - 20 + 8)? });
     }
-    let mut at = usize_of(cd_start)?;
+    Ok(Tail::Directory { count: u64::from(u16_at(b, end + 10)?), start: u64::from(u32_at(b, end + 16)?), end: tail_start + end as u64 })
+}
+
+/// The entry count and directory start of a ZIP64 end record.
+pub fn zip64_end(b: &[u8]) -> Result<(u64, u64), String> {
+    if u32_at(b, 0)? != ZIP64_END {
+        return Err("the ZIP64 end record is missing".into());
+    }
+    Ok((u64_at(b, 32)?, u64_at(b, 48)?))
+}
+
+/// The `count` entries of the central directory `b`, in directory order. Refuses compressed
+/// entries (seikyu stores).
+pub fn central(b: &[u8], count: u64) -> Result<Vec<Central>, String> {
+    let mut at = 0;
     let mut out = Vec::new();
     for _ in 0..count {
         if u32_at(b, at)? != CENTRAL_HEADER {
@@ -81,14 +115,39 @@ pub fn entries(b: &[u8]) -> Result<Vec<Entry>, String> {
         if csize != usize_ {
             return Err(format!("{name}: sizes disagree"));
         }
-        let local = usize_of(offset)?;
-        if u32_at(b, local)? != LOCAL_HEADER {
-            return Err(format!("{name}: local header missing"));
-        }
-        let start = local + 30 + usize::from(u16_at(b, local + 26)?) + usize::from(u16_at(b, local + 28)?);
-        let stop = start.checked_add(usize_of(csize)?).filter(|&s| s <= b.len()).ok_or_else(|| format!("{name} is truncated"))?;
-        out.push(Entry { name, data: start..stop });
+        out.push(Central { name, offset, size: csize });
         at = x_end + clen;
+    }
+    Ok(out)
+}
+
+/// The length of the local header at the start of `b` (its fixed 30 bytes, then name and extra
+/// field), once `b` holds at least those 30 bytes.
+pub fn local_header_len(b: &[u8], name: &str) -> Result<usize, String> {
+    if u32_at(b, 0)? != LOCAL_HEADER {
+        return Err(format!("{name}: local header missing"));
+    }
+    Ok(30 + usize::from(u16_at(b, 26)?) + usize::from(u16_at(b, 28)?))
+}
+
+/// Every entry of an archive held in memory, in directory order.
+pub fn entries(b: &[u8]) -> Result<Vec<Entry>, String> {
+    let tail_start = b.len().saturating_sub(TAIL as usize);
+    let (count, start, end) = match tail(&b[tail_start..], tail_start as u64)? {
+        Tail::Directory { count, start, end } => (count, start, end),
+        Tail::Zip64 { at } => {
+            let (count, start) = zip64_end(b.get(usize_of(at)?..).ok_or("the archive is truncated")?)?;
+            (count, start, at)
+        }
+    };
+    let directory = b.get(usize_of(start)?..usize_of(end)?).ok_or("the central directory is damaged")?;
+    let mut out = Vec::new();
+    for c in central(directory, count)? {
+        let local = usize_of(c.offset)?;
+        let header = local_header_len(b.get(local..).unwrap_or_default(), &c.name)?;
+        let start = local + header;
+        let stop = start.checked_add(usize_of(c.size)?).filter(|&s| s <= b.len()).ok_or_else(|| format!("{} is truncated", c.name))?;
+        out.push(Entry { name: c.name, data: start..stop });
     }
     Ok(out)
 }

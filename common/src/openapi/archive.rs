@@ -6,6 +6,7 @@
 use super::params::TenantPath;
 use super::types::Binary;
 use crate::error::Problem;
+use crate::service::archive::upload::{RestoreFromUpload, RestoreUrl, RestoreUrlRequest};
 use crate::service::archive::{PurgeReport, RestoreReport};
 
 /// Exports a tenant's archive, streamed.
@@ -42,6 +43,11 @@ pub(super) fn export_tenant() {}
 /// written as exported (versions, ETags, invoice numbers; frozen invoices never recomputed),
 /// objects with the same bytes, and each year's invoice-number counter is raised past the
 /// archive's highest number, so no number is handed out again.
+///
+/// The archive comes as the body (`application/zip`; API Gateway and Lambda let about 4.5 MB
+/// through), or was uploaded through `restore-url` and is named as `{"upload": …}`
+/// (`application/json`): then it is read from storage in ranges, and deleted once restored or
+/// refused as 422 (kept after a 409, for a retry).
 #[utoipa::path(
     post,
     path = "/v1/tenants/{tenantId}/restore",
@@ -49,15 +55,40 @@ pub(super) fn export_tenant() {}
     tag = "tenants",
     extensions(("x-seikyu-access" = json!("operator"))),
     params(TenantPath),
-    request_body(content = inline(Binary), content_type = "application/zip", description = "The archive (at most 10 MB through API Gateway)."),
+    request_body(
+        content((inline(Binary) = "application/zip"), (RestoreFromUpload = "application/json")),
+        description = "The archive, or the upload `restore-url` answered."
+    ),
     responses(
         (status = 200, description = "What was restored, and the counters raised.", body = RestoreReport),
+        (status = 400, description = "`upload` is not one a `restore-url` answer gave, or nothing was uploaded there.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The target already holds the tenant's records.", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/zip`.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is neither `application/zip` nor `application/json`.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A tampered, partial or foreign archive.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(super) fn restore_tenant() {}
+
+/// A URL to upload an archive to restore.
+///
+/// For an archive too large for `restore`'s body: a presigned PUT (`application/zip`, exactly
+/// `contentLength` bytes, at most 5 GiB: one S3 PUT) to a staging key of its own, outside the
+/// tenant's objects, working 10 minutes. Then `POST …/restore` with `{"upload": …}`. The tenant
+/// need not exist (restore goes where it is absent).
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{tenantId}/restore-url",
+    operation_id = "restore-url",
+    tag = "tenants",
+    extensions(("x-seikyu-access" = json!("operator"))),
+    params(TenantPath),
+    request_body(content = RestoreUrlRequest, description = "The archive's size in bytes."),
+    responses(
+        (status = 200, description = "Where and how to upload, and the upload to name to restore.", body = RestoreUrl),
+        (status = 400, description = "`contentLength` is missing or out of range.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) fn restore_url() {}
 
 /// Purges an offboarded tenant.
 ///

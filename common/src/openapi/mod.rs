@@ -93,6 +93,7 @@ pub fn to_json() -> Result<String, serde_json::Error> {
         audit::list_audit,
         archive::export_tenant,
         archive::restore_tenant,
+        archive::restore_url,
         archive::purge_tenant,
     ),
     modifiers(&Frame, &Refusals, &Links, &DocumentationParts)

@@ -59,7 +59,7 @@ fn every_operation_is_named_tagged_summarised_and_needs_both_keys() {
             }
         }
     }
-    assert_eq!(ids.len(), 40);
+    assert_eq!(ids.len(), 41);
 }
 
 #[test]

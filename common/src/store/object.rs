@@ -9,6 +9,9 @@ use futures_util::Stream;
 
 use crate::domain::TenantId;
 
+/// The prefix of archives uploaded for a restore (`restores/<tenantId>/<name>`).
+pub const RESTORES: &str = "restores/";
+
 /// A key under one tenant's prefix: `tenants/<tenantId>/<path>`. The path's segments are
 /// `[A-Za-z0-9._-]+` and never `.` or `..`, so a key maps safely to a file and cannot climb out of
 /// its tenant's prefix.
@@ -33,8 +36,20 @@ impl ObjectKey {
         Ok(Self { tenant: tenant.clone(), key })
     }
 
-    /// Parses a full key (`tenants/<id>/<path>`), as found in a presigned URL.
+    /// Where an archive waits to be restored into `tenant`: `restores/<tenantId>/<name>`, outside
+    /// every tenant's prefix (never exported, purged or Object-Locked).
+    pub fn restore_staging(tenant: &TenantId, name: &str) -> Result<Self, String> {
+        let key = Self::new(tenant, name)?;
+        Ok(Self { key: format!("{RESTORES}{tenant}/{name}"), ..key })
+    }
+
+    /// Parses a full key (`tenants/<id>/<path>`, or `restores/<id>/<name>`), as found in a
+    /// presigned URL.
     pub fn parse_full(full: &str) -> Result<Self, String> {
+        if let Some(rest) = full.strip_prefix(RESTORES) {
+            let (tenant, name) = rest.split_once('/').ok_or("object key has no path")?;
+            return Self::restore_staging(&TenantId::parse(tenant)?, name);
+        }
         let rest = full.strip_prefix("tenants/").ok_or("object key must start with tenants/")?;
         let (tenant, path) = rest.split_once('/').ok_or("object key has no path")?;
         Self::new(&TenantId::parse(tenant)?, path)
@@ -142,6 +157,10 @@ mod tests {
         let k = ObjectKey::new(&t(), "a/b.pdf").unwrap();
         assert_eq!(ObjectKey::parse_full(k.as_str()), Ok(k));
         assert!(ObjectKey::parse_full("tenants/tn_x/a").is_err());
+        let r = ObjectKey::restore_staging(&t(), "0123abcd.zip").unwrap();
+        assert_eq!(r.as_str(), "restores/tn_0000000000000001/0123abcd.zip");
+        assert_eq!(ObjectKey::parse_full(r.as_str()), Ok(r));
+        assert!(ObjectKey::parse_full("restores/tn_0000000000000001/../x").is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! `POST /v1/tenants/{tenantId}/restore`: restores a tenant archive (the body, `application/zip`;
-//! operator only) where the tenant is absent, or where a purge left only what it keeps. The
+//! `POST /v1/tenants/{tenantId}/restore`: restores a tenant archive (the body, `application/zip`,
+//! or `{"upload": …}` as `application/json` for one uploaded through `restore-url`; operator
+//! only) where the tenant is absent, or where a purge left only what it keeps. The
 //! archive is verified whole first (422: tampered, partial, another format version or tenant);
 //! an occupied target is 409. Records are written as exported; invoice-number counters are
 //! raised past the archive's numbers.
@@ -24,15 +25,23 @@ pub fn handler(app: Arc<App>, req: Request) -> BoxFuture<'static, Response<Body>
 async fn handle(app: Arc<App>, caller: Caller, req: Request) -> Result<Response<Body>, ApiError> {
     let tenant = common::http::path_param(&req, "tenantId", TenantId::parse)?;
     caller.require_operator()?;
-    match common::http::header(&req, "content-type")? {
-        Some(ct) if ct.trim().eq_ignore_ascii_case("application/zip") => {}
-        other => return Err(ApiError::UnsupportedMediaType(format!("Send the archive as application/zip, not {}.", other.unwrap_or("nothing")))),
-    }
-    let zip = match req.body() {
-        Body::Binary(b) => bytes::Bytes::copy_from_slice(b),
-        Body::Text(s) => bytes::Bytes::copy_from_slice(s.as_bytes()),
-        _ => return Err(ApiError::field("body", "is required: the archive an export made")),
+    let content_type = common::http::header(&req, "content-type")?.map(|ct| ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    let report = match content_type.as_deref() {
+        Some("application/json") => archive::upload::restore_upload(&app, &caller, &tenant, common::http::json_body(&req)?).await?,
+        Some("application/zip") => {
+            let zip = match req.body() {
+                Body::Binary(b) => bytes::Bytes::copy_from_slice(b),
+                Body::Text(s) => bytes::Bytes::copy_from_slice(s.as_bytes()),
+                _ => return Err(ApiError::field("body", "is required: the archive an export made")),
+            };
+            archive::restore(&app, &caller, &tenant, &archive::Source::Body(zip)).await?
+        }
+        other => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "Send the archive as application/zip, or {{\"upload\": …}} as application/json, not {}.",
+                other.unwrap_or("nothing")
+            )));
+        }
     };
-    let report = archive::restore(&app, &caller, &tenant, &zip).await?;
     common::http::json(StatusCode::OK, &report)
 }

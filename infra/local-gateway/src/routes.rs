@@ -80,6 +80,7 @@ pub const ROUTES: &[Route] = &[
     route("list-tenant-audit", TenantOwn, Method::GET, "/v1/tenants/{tenantId}/audit", list_tenant_audit::ROUTE, list_tenant_audit::handler),
     stream("export-tenant", Operator, Method::POST, "/v1/tenants/{tenantId}/exports", export_tenant::ROUTE, export_tenant::handler),
     route("restore-tenant", Operator, Method::POST, "/v1/tenants/{tenantId}/restore", restore_tenant::ROUTE, restore_tenant::handler),
+    route("restore-url", Operator, Method::POST, "/v1/tenants/{tenantId}/restore-url", restore_url::ROUTE, restore_url::handler),
     route("purge-tenant", Operator, Method::POST, "/v1/tenants/{tenantId}/purge", purge_tenant::ROUTE, purge_tenant::handler),
     route("create-invoice-run", Operator, Method::POST, "/v1/invoice-runs", create_invoice_run::ROUTE, create_invoice_run::handler),
     route("list-invoice-runs", Operator, Method::GET, "/v1/invoice-runs", list_invoice_runs::ROUTE, list_invoice_runs::handler),

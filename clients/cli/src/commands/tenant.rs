@@ -52,8 +52,14 @@ pub enum TenantCmd {
         output: Option<PathBuf>,
     },
     /// Restores an archive `tenant export` made, into a deployment without the tenant (or where
-    /// a purge left only what it keeps); the tenant is the manifest's
-    Restore { archive: PathBuf },
+    /// a purge left only what it keeps); the tenant is the manifest's. Archives over 4 MiB are
+    /// uploaded to storage first (restore-url), with a progress bar
+    Restore {
+        archive: PathBuf,
+        /// Upload it first whatever its size
+        #[arg(long)]
+        upload: bool,
+    },
     /// After offboarding: removes the tenant's data but what retention keeps, and says what
     /// and why (POST /v1/tenants/T/purge)
     Purge {
@@ -177,13 +183,24 @@ pub async fn run(cmd: TenantCmd, ctx: &Ctx) -> Result<(), CliError> {
                 None => ctx.out.note(&format!("{} bytes, SHA-256 {}", got.bytes, got.sha256)),
             }
         }
-        TenantCmd::Restore { archive } => {
-            let zip = std::fs::read(&archive).map_err(|e| CliError::usage(format!("cannot read {}: {e}", archive.display())))?;
-            let tenant = manifest_tenant(&zip)
+        TenantCmd::Restore { archive, upload } => {
+            let unreadable = |e: std::io::Error| CliError::usage(format!("cannot read {}: {e}", archive.display()));
+            let size = std::fs::metadata(&archive).map_err(unreadable)?.len();
+            let (tail, tail_start) = read_tail(&archive, size).map_err(unreadable)?;
+            let tenant = manifest_tenant(&tail)
                 .ok_or_else(|| CliError::usage(format!("{} is not a tenant archive: it has no manifest.json naming a tenant", archive.display())))?;
-            let mut call = Call::new(Method::POST, format!("{}/restore", path(&tenant))).header("content-type", "application/zip");
-            call.body = Some(zip);
-            ctx.out.show(&ctx.api.send(&call).await?.json()?);
+            let restore = Call::new(Method::POST, format!("{}/restore", path(&tenant)));
+            let report = if upload || size > BODY_LIMIT {
+                let url = Call::new(Method::POST, format!("{}/restore-url", path(&tenant))).json(&json!({ "contentLength": size })).repeatable();
+                let answer = ctx.api.send(&url).await?.json()?;
+                crate::upload::put_file(&answer, &archive, ctx.api.verbosity.quiet).await?;
+                ctx.api.send(&restore.json(&json!({ "upload": answer["upload"] }))).await?
+            } else {
+                let mut call = restore.header("content-type", "application/zip");
+                call.body = Some(if tail_start == 0 { tail } else { std::fs::read(&archive).map_err(unreadable)? });
+                ctx.api.send(&call).await?
+            };
+            ctx.out.show(&report.json()?);
         }
         TenantCmd::Purge { tenant, yes } => {
             if !yes {
@@ -193,6 +210,24 @@ pub async fn run(cmd: TenantCmd, ctx: &Ctx) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// Archives up to this size go as the request's body (API Gateway and Lambda stop at about
+/// 4.5 MB after base64); larger ones are uploaded first.
+const BODY_LIMIT: u64 = 4 * 1024 * 1024;
+/// How much of an archive's end is read to find its manifest (the last entry): thousands of
+/// parts' lines.
+const MANIFEST_TAIL: u64 = 64 * 1024 * 1024;
+
+/// The archive's last bytes (all of it when small), and where they start.
+fn read_tail(archive: &std::path::Path, size: u64) -> std::io::Result<(Vec<u8>, u64)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let start = size.saturating_sub(MANIFEST_TAIL);
+    let mut f = std::fs::File::open(archive)?;
+    f.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf)?;
+    Ok((buf, start))
 }
 
 /// The tenant an archive's `manifest.json` names: its entry found by its local header (the

@@ -277,4 +277,7 @@ pub async fn purge(app: &App, caller: &Caller, tenant: &TenantId) -> Result<Purg
 }
 
 mod restore;
+mod source;
+pub mod upload;
 pub use restore::{RestoreReport, Verified, restore, verify};
+pub use source::Source;

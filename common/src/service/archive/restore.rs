@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::source::Source;
 use super::{Counts, FORMAT_VERSION, MANIFEST, Manifest, RECORD_PARTS, audited, plan, read_object, retention_years, sha256_hex, tenant_objects};
 use crate::app::App;
 use crate::caller::Caller;
@@ -43,20 +43,27 @@ fn parse_lines<T: serde::de::DeserializeOwned>(name: &str, bytes: &[u8]) -> Resu
         .collect()
 }
 
-/// A verified archive: its manifest, records and objects (full key, bytes, content type).
+/// A verified archive: its manifest, records, and objects (full key, where its bytes are in the
+/// archive, their SHA-256, content type), read when written.
 pub struct Verified {
     pub manifest: Manifest,
     pub records: TenantRecords,
-    pub objects: Vec<(String, Bytes, String)>,
+    pub objects: Vec<(String, std::ops::Range<u64>, String, String)>,
 }
 
 /// Checks an archive against its manifest: format version, tenant, every part present with its
-/// SHA-256, size and count, and nothing else in it. 422 with the first thing wrong.
-pub fn verify(tenant: &TenantId, zip: &Bytes) -> Result<Verified, ApiError> {
-    let entries = unzip::entries(zip).map_err(|e| refused(format!("The archive cannot be read: {e}.")))?;
-    let by_name: BTreeMap<&str, &unzip::Entry> = entries.iter().map(|e| (e.name.as_str(), e)).collect();
+/// SHA-256, size and count, and nothing else in it. 422 with the first thing wrong. Records are
+/// kept in memory; objects are only hashed (read again when written).
+pub async fn verify(app: &App, tenant: &TenantId, src: &Source) -> Result<Verified, ApiError> {
+    let (entries, directory) = src.directory(app).await?;
+    let mut starts: Vec<u64> = entries.iter().map(|e| e.offset).collect();
+    starts.sort_unstable();
+    // An entry's header, bytes and descriptor end where the next entry (or the directory) starts.
+    let stop = |offset: u64| starts.get(starts.partition_point(|&o| o <= offset)).copied().unwrap_or(directory);
+    let by_name: BTreeMap<&str, &unzip::Central> = entries.iter().map(|e| (e.name.as_str(), e)).collect();
     let manifest = by_name.get(MANIFEST).ok_or_else(|| refused("The archive has no manifest.json: it is not a tenant archive, or is partial."))?;
-    let manifest: Manifest = serde_json::from_slice(&zip[manifest.data.clone()]).map_err(|e| refused(format!("manifest.json is not a manifest: {e}")))?;
+    let manifest = src.entry(app, manifest, stop(manifest.offset), true).await?.kept.unwrap_or_default();
+    let manifest: Manifest = serde_json::from_slice(&manifest).map_err(|e| refused(format!("manifest.json is not a manifest: {e}")))?;
     if manifest.format_version != FORMAT_VERSION {
         return Err(refused(format!("The archive's format version is {}; this deployment reads version {FORMAT_VERSION}.", manifest.format_version)));
     }
@@ -70,16 +77,21 @@ pub fn verify(tenant: &TenantId, zip: &Bytes) -> Result<Verified, ApiError> {
     let mut data = BTreeMap::new();
     for part in &manifest.parts {
         let e = by_name.get(part.name.as_str()).ok_or_else(|| refused(format!("The archive is partial: {} is missing.", part.name)))?;
-        let bytes = zip.slice(e.data.clone());
-        if bytes.len() as u64 != part.size || sha256_hex(&bytes) != part.sha256 {
-            return Err(refused(format!("{} does not match its SHA-256 in the manifest: the archive was altered or damaged.", part.name)));
+        let altered = || refused(format!("{} does not match its SHA-256 in the manifest: the archive was altered or damaged.", part.name));
+        if e.size != part.size {
+            return Err(altered());
         }
-        data.insert(part.name.clone(), (part, bytes));
+        let read = src.entry(app, e, stop(e.offset), part.name.starts_with("records/")).await?;
+        if read.sha256 != part.sha256 {
+            return Err(altered());
+        }
+        data.insert(part.name.clone(), (part, read));
     }
     let mut records = TenantRecords::default();
     for kind in RECORD_PARTS {
         let name = format!("records/{kind}.ndjson");
-        let (part, bytes) = data.remove(&name).ok_or_else(|| refused(format!("The archive is partial: {name} is missing.")))?;
+        let (part, read) = data.remove(&name).ok_or_else(|| refused(format!("The archive is partial: {name} is missing.")))?;
+        let bytes = read.kept.unwrap_or_default();
         let count = bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count() as u64;
         if count != part.count {
             return Err(refused(format!("{name} holds {count} records; the manifest says {}: the archive is partial.", part.count)));
@@ -97,10 +109,11 @@ pub fn verify(tenant: &TenantId, zip: &Bytes) -> Result<Verified, ApiError> {
     }
     check_ownership(tenant, &records)?;
     let mut objects = Vec::new();
-    for (name, (part, bytes)) in data {
+    for (name, (part, read)) in data {
         let path = name.strip_prefix("objects/").ok_or_else(|| refused(format!("{name} is neither a record part nor an object")))?;
         let key = ObjectKey::new(tenant, path).map_err(|e| refused(format!("{name}: {e}")))?;
-        objects.push((key.as_str().to_owned(), bytes, part.content_type.clone().unwrap_or_else(|| "application/octet-stream".into())));
+        let content_type = part.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+        objects.push((key.as_str().to_owned(), read.data, read.sha256, content_type));
     }
     Ok(Verified { manifest, records, objects })
 }
@@ -123,9 +136,9 @@ fn same<T: Serialize>(a: &T, b: &T) -> bool {
 /// Restores a verified archive where the tenant is absent, or holds only what a purge keeps and
 /// that identical to the archive's (409 otherwise). Raises the invoice-number counters of the
 /// archive's years past its highest numbers.
-pub async fn restore(app: &App, caller: &Caller, tenant: &TenantId, zip: &Bytes) -> Result<RestoreReport, ApiError> {
+pub async fn restore(app: &App, caller: &Caller, tenant: &TenantId, src: &Source) -> Result<RestoreReport, ApiError> {
     caller.require_operator()?;
-    let v = verify(tenant, zip)?;
+    let v = verify(app, tenant, src).await?;
     let target = app.stores.archive.tenant_records(tenant).await?;
     let target_objects = tenant_objects(app, tenant).await?;
     let not_empty = |what: String| {
@@ -173,17 +186,23 @@ pub async fn restore(app: &App, caller: &Caller, tenant: &TenantId, zip: &Bytes)
     for o in &target_objects {
         let key = ObjectKey::parse_full(&o.key).map_err(ApiError::Internal)?;
         let theirs = read_object(app, &key).await?.map(|(b, _)| sha256_hex(&b));
-        if !v.objects.iter().any(|(k, bytes, _)| k == &o.key && Some(sha256_hex(bytes)) == theirs) {
+        if !v.objects.iter().any(|(k, _, sha, _)| k == &o.key && Some(sha) == theirs.as_ref()) {
             return Err(not_empty(format!("object {} (different from the archive's)", o.key)));
         }
         held.insert(o.key.clone());
         present += 1;
     }
     app.stores.archive.write_records(tenant, &v.records).await?;
-    for (key, bytes, content_type) in &v.objects {
+    // One object in memory at a time, its bytes checked again (an upload replaced since
+    // verification is refused by its ETag; a body cannot change).
+    for (key, data, sha, content_type) in &v.objects {
         if !held.contains(key) {
+            let bytes = src.read(app, data.start, data.end).await?;
+            if &sha256_hex(&bytes) != sha {
+                return Err(ApiError::Conflict(format!("{key} changed while the archive was restored; restore it again.")));
+            }
             let key = ObjectKey::parse_full(key).map_err(ApiError::Internal)?;
-            app.stores.objects.create_object(&key, bytes.clone(), content_type).await?;
+            app.stores.objects.create_object(&key, bytes, content_type).await?;
         }
     }
     let mut counters: BTreeMap<i32, u64> = BTreeMap::new();
