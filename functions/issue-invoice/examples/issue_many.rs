@@ -1,7 +1,10 @@
 //! Time to issue N invoices end to end through the domain on the embedded store: allocate the
 //! number, render the real PDF, store it, mark issued.
 //!
-//! `cargo run --release -p issue-invoice --example issue_many -- [count] [concurrency]`
+//! `cargo run --release -p issue-invoice --example issue_many -- [count] [concurrency] [--audited]`
+//!
+//! `--audited`: each issue runs as a request does, so its writes carry their audit entries (what
+//! the audit trail costs).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,6 +23,7 @@ async fn main() -> Result<(), String> {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let count = args.first().copied().unwrap_or(1000);
     let concurrency = args.get(1).copied().unwrap_or(1).max(1);
+    let audited = std::env::args().any(|a| a == "--audited");
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let options = EmbeddedOptions { cursor_key: vec![7; 32], presign_key: vec![8; 32], public_base_url: "http://127.0.0.1:1".into() };
     let store = EmbeddedStore::open(dir.path(), options, Arc::new(SystemClock)).map_err(|e| e.to_string())?;
@@ -89,7 +93,18 @@ async fn main() -> Result<(), String> {
         let (app, op, t) = (app.clone(), op.clone(), tenant.tenant_id.clone());
         tasks.push(tokio::spawn(async move {
             for id in chunk {
-                invoices::issue(&app, &op, &t, &id).await.map_err(|e| e.to_string())?;
+                let issue = invoices::issue(&app, &op, &t, &id);
+                if audited {
+                    let actor = common::audit::Actor::new("POST /v1/tenants/{tenantId}/billings/{billingId}/issue", "", RandomIds.token(4), chrono::Utc::now());
+                    common::audit::scope(actor, async {
+                        common::audit::set_caller(op.principal.as_str(), op.role(), None);
+                        issue.await
+                    })
+                    .await
+                } else {
+                    issue.await
+                }
+                .map_err(|e| e.to_string())?;
             }
             Ok::<_, String>(())
         }));
@@ -99,8 +114,12 @@ async fn main() -> Result<(), String> {
     }
     let elapsed = started.elapsed();
     let next = app.stores.invoices.next_invoice_seq(2025).await.map_err(|e| e.to_string())?;
+    let query = common::store::AuditQuery { tenant: Some(tenant.tenant_id.clone()), from: now, to: chrono::Utc::now() + chrono::TimeDelta::days(1) };
+    let entries =
+        app.stores.audit.list_audit(&query, &common::store::PageRequest { limit: 100_000, cursor: None }).await.map_err(|e| e.to_string())?.items.len();
     println!(
-        "issued {count} invoices (20 lines each) with {concurrency} concurrent issuer(s) in {:.2} s: {:.1} invoices/s; next number {next} (gapless: {})",
+        "issued {count} invoices (20 lines each) with {concurrency} concurrent issuer(s){} in {:.2} s: {:.1} invoices/s; next number {next} (gapless: {}); {entries} audit entries",
+        if audited { ", audited" } else { "" },
         elapsed.as_secs_f64(),
         count as f64 / elapsed.as_secs_f64(),
         next == count as u64 + 1
