@@ -44,6 +44,10 @@ impl Cond {
 
 /// The audit trail's view of a record written under `pk`/`sk` (`None` when it is not audited).
 pub(crate) fn change_of<T: Serialize>(pk: &str, sk: &str, data: &T, cond: Cond) -> Result<Option<Change>, StoreError> {
+    // Outside a request nothing is audited: no second encoding, no hash.
+    if !audit::active() {
+        return Ok(None);
+    }
     let json = serde_json::to_vec(data).map_err(|e| StoreError::Corrupt(format!("encoding record: {e}")))?;
     Ok(items::audited_resource(pk, sk, &json).map(|(resource, tenant)| Change::written(resource, tenant, cond.kind(), cond.before(), &json)))
 }

@@ -30,6 +30,10 @@ fn partition(tenant: Option<&TenantId>) -> String {
 /// The audit trail's view of a record written to `table` under (`tenant`, `id`) as `json`;
 /// `None` where the table is not audited (counters, idempotency keys, metering, runs' counts).
 pub(crate) fn change(table: &str, tenant: Option<&str>, id: &str, json: &[u8], cond: Cond) -> Option<Change> {
+    // Outside a request nothing is audited: no parse, no hash.
+    if !audit::active() {
+        return None;
+    }
     let named = || serde_json::from_slice::<serde_json::Value>(json).ok()?.get("tenantId")?.as_str().and_then(|t| TenantId::parse(t).ok());
     let own = || tenant.and_then(|t| TenantId::parse(t).ok());
     let (resource, whose) = match (table, tenant) {
