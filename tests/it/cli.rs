@@ -140,8 +140,16 @@ async fn a_whole_month_from_onboarding_to_a_watched_run() {
     let tenant = str_of(&onboarded, "tenantId");
     assert!(onboarded["apiKey"]["value"].as_str().is_some_and(|k| !k.is_empty()), "the key is shown once: {onboarded}");
     let t = tenant.as_str();
+    // With a key of its own, the same onboarding run twice (a lost answer) onboards one tenant.
+    let keyed = ["tenant", "create", "--name", "出雲", "--company", "出雲株式会社", "--postal-code", "693-0001", "--address", "島根県出雲市今市町1番地"];
+    let keyed =
+        [&keyed[..], &["--contact-name", "経理", "--contact-email", "keiri@izumo.example.jp", "--plan", "basic", "--idempotency-key", "izumo-1"]].concat();
+    let (once, again) = (f.json(&keyed).await, f.json(&keyed).await);
+    assert_eq!(once, again, "the retry answers as the first did");
     let listed = f.json(&["tenant", "list"]).await;
     assert!(listed.as_array().is_some_and(|a| a.iter().any(|x| x["tenantId"] == t)), "{listed}");
+    let izumo = listed.as_array().map(|a| a.iter().filter(|x| x["name"] == "出雲").count());
+    assert_eq!(izumo, Some(1), "{listed}");
     let updated = f.json(&["tenant", "update", t, "--plan", "premium"]).await;
     assert_eq!((updated["planTier"].as_str(), updated["version"].as_u64()), (Some("premium"), Some(2)));
 

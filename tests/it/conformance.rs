@@ -377,6 +377,8 @@ pub async fn idempotency_keys_claim_replay_and_refuse(f: StoreFixture) {
     // Keys are per tenant.
     assert_eq!(s.idempotency.begin(&b, &key, "hash-9", t).await.unwrap(), Begin::Started);
     assert_eq!(s.idempotency.begin(&IdempotencyScope::Runs, &key, "hash-8", t).await.unwrap(), Begin::Started, "{}: runs have keys of their own", f.adapter);
+    assert_eq!(s.idempotency.begin(&IdempotencyScope::Onboarding, &key, "hash-7", t).await.unwrap(), Begin::Started, "{}: onboardings too", f.adapter);
+    assert_eq!(s.idempotency.begin(&IdempotencyScope::Onboarding, &key, "hash-6", t).await.unwrap(), Begin::Mismatch, "{}", f.adapter);
     let response = StoredResponse { status: 201, headers: vec![("etag".into(), "\"1\"".into())], body: "{\"ok\":true}".into() };
     s.idempotency.complete(&a, &key, "hash-1", &response, t).await.unwrap();
     assert_eq!(s.idempotency.begin(&a, &key, "hash-1", t).await.unwrap(), Begin::Replay(response));

@@ -68,6 +68,45 @@ async fn operator_onboards_a_tenant() {
 }
 
 #[tokio::test]
+async fn onboarding_with_an_idempotency_key_onboards_once() {
+    let s = seeded_app().await;
+    let keyed = |key: &str, body: &Value| as_operator(post_tenant(body).header("Idempotency-Key", key));
+    let first = run(&s, "create-tenant", keyed("onb-1", &new_tenant())).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let id = first.body["tenantId"].as_str().unwrap().to_owned();
+    assert_ne!(id, "tn_0000000000000003", "the id comes from the key, not the generator");
+    assert!(first.body["apiKey"]["value"].is_string());
+
+    // The answer was lost: the retry gets it again, the key's value included, still not cached.
+    let replay = run(&s, "create-tenant", keyed("onb-1", &new_tenant())).await;
+    assert_eq!((replay.status, &replay.body), (201, &first.body));
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.header("cache-control"), Some("no-store"));
+    assert_eq!(replay.header("location"), first.header("location"));
+
+    let mut other = new_tenant();
+    other["planTier"] = json!("pro");
+    assert_eq!(run(&s, "create-tenant", keyed("onb-1", &other)).await.status, 422);
+
+    // After the kept answer expires, a retry names the tenant it made instead of making another.
+    s.clock.advance(chrono::TimeDelta::hours(25));
+    let late = run(&s, "create-tenant", keyed("onb-1", &new_tenant())).await;
+    assert_eq!(late.status, 409, "{}", late.body);
+    assert!(late.body["detail"].as_str().unwrap().contains(&id), "{}", late.body);
+
+    let bad = run(&s, "create-tenant", keyed("two words", &new_tenant())).await;
+    assert_eq!((bad.status, bad.error_fields()), (400, vec!["header.Idempotency-Key".to_owned()]), "{}", bad.body);
+    let another = run(&s, "create-tenant", keyed("onb-2", &new_tenant())).await;
+    assert_eq!(another.status, 201);
+    assert_ne!(another.body["tenantId"], first.body["tenantId"], "a new key is a new tenant");
+    for (tenant, apikey) in [(&first, "onb-1"), (&another, "onb-2")] {
+        let path = tenant_path(tenant.body["tenantId"].as_str().unwrap());
+        let read = run(&s, "get-tenant", as_operator(Event::new("GET", "/v1/tenants/{tenantId}", &path))).await;
+        assert_eq!(read.status, 200, "{apikey}: {}", read.body);
+    }
+}
+
+#[tokio::test]
 async fn onboarding_reports_every_bad_field() {
     let s = seeded_app().await;
     let mut body = new_tenant();

@@ -313,16 +313,18 @@ class LiveTest < Minitest::Test
 
   def test_tenant_and_contract_writes_with_etags
     op = operator_client
-    created = op.create_tenant({
-                                 "name" => "テスト商会 #{SecureRandom.hex(3)}",
-                                 "customerProfile" => { "companyName" => "株式会社テスト商会", "postalCode" => "690-0001",
-                                                        "address" => "島根県松江市東朝日町1-1",
-                                                        "billingContact" => { "name" => "経理", "email" => "keiri@test.example.jp" } },
-                                 "planTier" => "basic"
-                               })
+    attrs = { "name" => "テスト商会 #{SecureRandom.hex(3)}",
+              "customerProfile" => { "companyName" => "株式会社テスト商会", "postalCode" => "690-0001",
+                                     "address" => "島根県松江市東朝日町1-1",
+                                     "billingContact" => { "name" => "経理", "email" => "keiri@test.example.jp" } },
+              "planTier" => "basic" }
+    key = SecureRandom.uuid
+    created = op.create_tenant(attrs, idempotency_key: key)
     assert_equal 201, created.status
     tid = created["tenantId"]
     refute_nil created.dig("apiKey", "value")
+    again = op.create_tenant(attrs, idempotency_key: key)
+    assert_equal [tid, created.dig("apiKey", "value"), true], [again["tenantId"], again.dig("apiKey", "value"), again.replayed?]
     current = op.tenant(tid)
     updated = op.update_tenant(tid, { "name" => "テスト商会 改" }, if_match: current.etag)
     assert_equal "テスト商会 改", updated["name"]

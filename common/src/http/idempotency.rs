@@ -12,8 +12,8 @@ use crate::domain::TenantId;
 use crate::error::ApiError;
 use crate::store::{Begin, IdempotencyKey, IdempotencyScope, StoredResponse};
 
-/// Headers a replay repeats.
-const KEPT_HEADERS: [&str; 3] = ["content-type", "etag", "location"];
+/// Headers a replay repeats (`cache-control`: an onboarding's answer carries its key, no-store).
+const KEPT_HEADERS: [&str; 4] = ["content-type", "etag", "location", "cache-control"];
 
 /// The key the client sent; required.
 pub fn idempotency_key(req: &Request) -> Result<IdempotencyKey, ApiError> {
@@ -44,6 +44,15 @@ pub fn derived_id_bytes(tenant: &TenantId, key: &IdempotencyKey) -> [u8; 8] {
     let mut out = [0u8; 8];
     out.copy_from_slice(&digest[..8]);
     out
+}
+
+/// The id a tenant onboarded under `key` gets: every attempt of one onboarding names the same
+/// tenant, so a re-run finds it instead of onboarding a second one.
+pub fn derived_tenant_id(key: &IdempotencyKey) -> TenantId {
+    let digest = Sha256::digest(format!("onboarding\n{}", key.as_str()).as_bytes());
+    let mut symbols = [0u8; 16];
+    symbols.copy_from_slice(&digest[..16]);
+    TenantId::from_random(symbols)
 }
 
 fn replay(stored: StoredResponse) -> Result<Response<Body>, ApiError> {

@@ -3,7 +3,7 @@
 // Each function only carries its operation's annotation; nothing calls it.
 #![allow(dead_code)]
 
-use super::params::{IfMatchRequired, TenantPath};
+use super::params::{IdempotencyKeyOptional, IfMatchRequired, TenantPath};
 use crate::error::Problem;
 use crate::service::tenant_keys::Rotated;
 use crate::service::tenants::{NewTenant, TenantPatch};
@@ -19,13 +19,21 @@ use crate::views::{OnboardedView, TenantView};
     operation_id = "create-tenant",
     tag = "tenants",
     extensions(("x-seikyu-access" = json!("operator"))),
+    params(IdempotencyKeyOptional),
     request_body(content = NewTenant, description = "The tenant: name, customer profile (who invoices are addressed to), plan tier."),
     responses(
-        (status = 201, description = "Onboarded: the tenant and its API key, whose value is shown this once.", body = OnboardedView, headers(
+        (status = 201, description = "Onboarded: the tenant and its API key, whose value is shown this once (or, with \
+            `Idempotent-Replayed: true`, the first answer to this key, its key's value included).", body = OnboardedView, headers(
             ("Location" = String, description = "`/v1/tenants/{tenantId}`."),
             ("ETag" = String, description = "The tenant's version (`\"1\"`), for `If-Match`."),
             ("Cache-Control" = String, description = "`no-store`: the answer carries a secret."),
+            ("Idempotent-Replayed" = String, description = "`true` on a replay of an earlier answer."),
         )),
+        (status = 409, description = "A request with this `Idempotency-Key` is still being processed; or it onboarded a tenant \
+            whose answer is no longer kept (kept 24 hours; not kept when that attempt failed after storing it): the \
+            detail names the tenant.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "This `Idempotency-Key` was used for a different request.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(super) fn create_tenant() {}

@@ -124,6 +124,17 @@ pub struct Onboarded {
 /// Onboards a tenant (operator only): its API key on its tier's plan first, so that no tenant is
 /// ever stored without one. Its id is generated; a collision is retried.
 pub async fn create(app: &App, caller: &Caller, input: NewTenant) -> Result<Onboarded, ApiError> {
+    onboard(app, caller, input, None).await
+}
+
+/// Onboards a tenant under an id derived from the request's `Idempotency-Key`
+/// (`http::idempotency::derived_tenant_id`): a re-run of a request whose answer was lost finds the
+/// tenant it made (409 naming it) instead of onboarding a second one.
+pub async fn create_with_id(app: &App, caller: &Caller, input: NewTenant, id: TenantId) -> Result<Onboarded, ApiError> {
+    onboard(app, caller, input, Some(id)).await
+}
+
+async fn onboard(app: &App, caller: &Caller, input: NewTenant, derived: Option<TenantId>) -> Result<Onboarded, ApiError> {
     caller.require_operator()?;
     let mut v = Validator::new();
     let name = v.check("name", text(&input.name, NAME_MAX, 1));
@@ -131,9 +142,13 @@ pub async fn create(app: &App, caller: &Caller, input: NewTenant) -> Result<Onbo
     let profile = profile(input.customer_profile, &mut v);
     let (name, plan_tier, customer_profile) = v.finish_with((name, plan_tier, profile))?;
     let now = app.clock.now();
-    for _ in 0..3 {
-        let tenant_id = app.ids.tenant_id();
+    let attempts = if derived.is_some() { 1 } else { 3 };
+    for _ in 0..attempts {
+        let tenant_id = derived.clone().unwrap_or_else(|| app.ids.tenant_id());
         if app.stores.tenants.get_tenant(&tenant_id).await?.is_some() {
+            if derived.is_some() {
+                return Err(already_onboarded(&tenant_id));
+            }
             continue;
         }
         let key = tenant_keys::create(app, &tenant_id, plan_tier, true).await?;
@@ -153,7 +168,12 @@ pub async fn create(app: &App, caller: &Caller, input: NewTenant) -> Result<Onbo
                 tracing::info!(tenant_id = %tenant.tenant_id, "tenant onboarded");
                 return Ok(Onboarded { tenant, api_key: key.into() });
             }
-            Err(StoreError::AlreadyExists) => tenant_keys::discard(app, &key.id).await,
+            Err(StoreError::AlreadyExists) => {
+                tenant_keys::discard(app, &key.id).await;
+                if derived.is_some() {
+                    return Err(already_onboarded(&tenant.tenant_id));
+                }
+            }
             // The write may have happened (a timeout): look before discarding the key.
             Err(e) => match app.stores.tenants.get_tenant(&tenant.tenant_id).await {
                 Ok(Some(stored)) if stored.api_key_id.as_ref() == Some(&key.id) => {
@@ -170,6 +190,14 @@ pub async fn create(app: &App, caller: &Caller, input: NewTenant) -> Result<Onbo
         }
     }
     Err(ApiError::Internal("three tenant id collisions in a row".into()))
+}
+
+/// A retried onboarding whose first attempt stored the tenant but whose answer was not kept: the
+/// client learns the id; the key's value was shown once and only a rotation shows a new one.
+fn already_onboarded(id: &TenantId) -> ApiError {
+    ApiError::Conflict(format!(
+        "This Idempotency-Key already onboarded tenant {id}, but its answer is no longer kept. Read the tenant with GET /v1/tenants/{id}; rotate its API key (POST /v1/tenants/{id}/api-key/rotate) for a value to hand over."
+    ))
 }
 
 /// Whether two versions of a tenant hold the same fields (their version and time aside).

@@ -25,12 +25,13 @@ impl IdempotencyKey {
     }
 }
 
-/// Whose keys a key is one of: a tenant's (records created for it) or the operator's month-end
-/// runs. Keys of different scopes never meet.
+/// Whose keys a key is one of: a tenant's (records created for it), the operator's month-end
+/// runs, or the operator's onboardings. Keys of different scopes never meet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotencyScope {
     Tenant(crate::domain::TenantId),
     Runs,
+    Onboarding,
 }
 
 impl IdempotencyScope {
@@ -39,6 +40,7 @@ impl IdempotencyScope {
         match self {
             Self::Tenant(t) => t.to_string(),
             Self::Runs => "operator:runs".into(),
+            Self::Onboarding => "operator:onboarding".into(),
         }
     }
 }

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use http::Method;
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, Write, read_apply_write, set};
+use super::{Ctx, Write, new_idempotency_key, read_apply_write, set};
 use crate::download::{self, Target};
 use crate::error::CliError;
 use crate::http::{Call, seg};
@@ -15,7 +15,14 @@ use crate::output::Column;
 #[derive(Debug, Subcommand)]
 pub enum TenantCmd {
     /// Onboard a tenant: its record and its API key, shown this once
-    Create(TenantFields),
+    Create {
+        #[command(flatten)]
+        fields: TenantFields,
+        /// The Idempotency-Key (default: a new UUID, reused on this command's retries, so a lost
+        /// answer never onboards the tenant twice)
+        #[arg(long)]
+        idempotency_key: Option<String>,
+    },
     /// Every tenant, with its plan, status and requests this month (GET /v1/usage)
     List {
         /// The month whose requests to show (YYYY-MM; default this month)
@@ -141,8 +148,10 @@ const LIST: &[Column] = &[("TENANT ID", "tenantId"), ("NAME", "name"), ("PLAN", 
 
 pub async fn run(cmd: TenantCmd, ctx: &Ctx) -> Result<(), CliError> {
     match cmd {
-        TenantCmd::Create(fields) => {
-            let created = ctx.api.send(&Call::new(Method::POST, "/v1/tenants").json(&fields.body(true))).await?.json()?;
+        TenantCmd::Create { fields, idempotency_key } => {
+            let key = idempotency_key.unwrap_or_else(new_idempotency_key);
+            let call = Call::new(Method::POST, "/v1/tenants").json(&fields.body(true)).idempotency_key(key);
+            let created = ctx.api.send(&call).await?.json()?;
             ctx.out.show(&created);
             if let Some(key) = created["apiKey"]["value"].as_str() {
                 ctx.out.note(&format!("\nThe API key is shown this once; give it to the tenant's Redmine now: {key}"));

@@ -170,9 +170,11 @@ module Seikyu
 
     # ---- operator --------------------------------------------------------------------------------
 
-    # POST /v1/tenants: the answer carries the new API key (apiKey {id, value}) this once.
-    def create_tenant(attrs)
-      execute("POST", "/v1/tenants", json: attrs, repeatable: false)
+    # POST /v1/tenants: the answer carries the new API key (apiKey {id, value}) this once. Without
+    # +idempotency_key+ a UUID is generated; every retry sends the same key, so a lost answer never
+    # onboards the tenant twice (the retry gets the first answer, key value included).
+    def create_tenant(attrs, idempotency_key: nil)
+      execute("POST", "/v1/tenants", json: attrs, idempotency_key: idempotency_key || SecureRandom.uuid)
     end
 
     # PATCH (JSON merge patch); +if_match+ the tenant's ETag or its version (quoted for you).

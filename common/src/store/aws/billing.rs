@@ -38,12 +38,13 @@ impl BillingStore for AwsStore {
     }
 }
 
-/// The partition a scope's keys live in: the tenant's own, or the runs' (whose sort keys never
-/// start with the idempotency prefix).
+/// The partition a scope's keys live in: the tenant's own, the runs' (whose sort keys never
+/// start with the idempotency prefix), or one of the onboardings' own.
 fn scope_pk(scope: &IdempotencyScope) -> String {
     match scope {
         IdempotencyScope::Tenant(t) => items::tenant_pk(t),
         IdempotencyScope::Runs => "RUNS".to_owned(),
+        IdempotencyScope::Onboarding => "ONBOARDING".to_owned(),
     }
 }
 
