@@ -155,6 +155,7 @@ async fn round_trip(s: Seeded) {
     let again = archive::purge(&s.app, &operator(), &a).await.expect("purge again");
     assert_eq!(again.removed, Default::default(), "{adapter}");
     assert_eq!((again.kept.clone(), again.earliest_release), (report.kept.clone(), report.earliest_release), "{adapter}");
+    assert!(report.released_pdfs.is_empty() && again.released_pdfs.is_empty(), "{adapter}: nothing released yet");
     assert!(s.app.stores.principals.get_api_key(&common::store::ApiKeyId::parse(seikyu_tests::fixtures::who::TENANT_A_KEY).unwrap()).await.unwrap().is_none());
     assert_eq!(census(&s.app, &b).await, other_before, "{adapter}: tenant B untouched");
 
@@ -227,12 +228,15 @@ async fn refusals(s: Seeded) {
     // A purge refuses a tenant that is not offboarded.
     assert!(matches!(archive::purge(&s.app, &operator(), &tenant_id(2)).await, Err(ApiError::Conflict(_))), "{adapter}");
     // After the retention, a purge takes the invoices too; their PDFs stay (never deleted
-    // through the API: Object Lock and the bucket's lifecycle see to them).
+    // through the API), named for an operator to remove.
     s.clock.advance(TimeDelta::days(366 * 8));
     let late = archive::purge(&s.app, &operator(), &a).await.unwrap();
     assert_eq!((late.removed.invoices, late.removed.billings, late.removed.objects), (1, 1, 0), "{adapter}: {late:?}");
     assert_eq!((late.kept.invoices, late.kept.objects, late.earliest_release), (0, 1, None), "{adapter}");
     assert!(late.reasons["objects"].contains("never deleted"), "{adapter}: {late:?}");
+    assert_eq!(late.released_pdfs, [format!("tenants/{a}/invoices/SEED-2025-000001.pdf")], "{adapter}");
+    let again = archive::purge(&s.app, &operator(), &a).await.unwrap();
+    assert_eq!((again.released_pdfs, again.removed.invoices), (late.released_pdfs, 0), "{adapter}: the same PDFs, nothing more removed");
     assert_eq!(census(&s.app, &a).await[..5], [1, 0, 0, 0, 0], "{adapter}");
 }
 

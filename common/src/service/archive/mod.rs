@@ -175,6 +175,9 @@ pub struct PurgeReport {
     pub earliest_release: Option<NaiveDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_release: Option<NaiveDate>,
+    /// Issued PDFs whose retention has ended (full object keys): kept all the same, since no
+    /// function deletes under `invoices/`; an operator with delete rights on the bucket removes them.
+    pub released_pdfs: Vec<String>,
 }
 
 pub struct Plan {
@@ -182,6 +185,8 @@ pub struct Plan {
     pub remove_objects: Vec<String>,
     pub kept: Counts,
     pub retained: Vec<Invoice>,
+    /// Issued PDFs kept although their retention has ended (their invoices no longer are).
+    pub released: Vec<String>,
 }
 
 impl Plan {
@@ -207,10 +212,12 @@ pub fn plan(r: &TenantRecords, objects: &[ListedObject], today: NaiveDate, years
         principals: r.principals.iter().map(|p| p.arn.clone()).collect(),
         api_keys: r.api_keys.iter().map(|k| k.api_key_id.clone()).collect(),
     };
-    // Issued PDFs are never deleted through the API (S3 Object Lock holds them; the bucket's
-    // lifecycle expires them): only other objects (uploads) go.
+    // Issued PDFs are never deleted through the API (S3 Object Lock holds them while retained; no
+    // function may delete under invoices/ after): only other objects (uploads) go. Those released
+    // are named in the report, for an operator to remove.
     let issued = |key: &str| key.split('/').nth(2) == Some("invoices");
     let remove_objects: Vec<String> = objects.iter().filter(|o| !pdfs.contains(&o.key) && !issued(&o.key)).map(|o| o.key.clone()).collect();
+    let released: Vec<String> = objects.iter().filter(|o| issued(&o.key) && !pdfs.contains(&o.key)).map(|o| o.key.clone()).collect();
     let kept = Counts {
         tenant: u64::from(r.tenant.is_some()),
         billings: kept_billings as u64,
@@ -219,7 +226,7 @@ pub fn plan(r: &TenantRecords, objects: &[ListedObject], today: NaiveDate, years
         objects: (objects.len() - remove_objects.len()) as u64,
         ..Counts::default()
     };
-    Plan { removal, remove_objects, kept, retained }
+    Plan { removal, remove_objects, kept, retained, released }
 }
 
 /// Purges an offboarded tenant (409 otherwise): removes everything but what retention holds.
@@ -261,7 +268,7 @@ pub async fn purge(app: &App, caller: &Caller, tenant: &TenantId) -> Result<Purg
         }
     }
     if p.kept.objects > p.retained.len() as u64 {
-        let why = "issued PDFs are never deleted through the API: Object Lock holds them, and the bucket's lifecycle removes them once it ends";
+        let why = "issued PDFs are never deleted through the API, even once their retention has ended: those are listed in releasedPdfs, for an operator with delete rights on the bucket to remove";
         reasons.entry("objects".to_owned()).and_modify(|r| *r = format!("{r}; {why}")).or_insert_with(|| why.to_owned());
     }
     let releases: Vec<NaiveDate> = p.retained.iter().map(|i| release_date(i, years)).collect();
@@ -273,6 +280,7 @@ pub async fn purge(app: &App, caller: &Caller, tenant: &TenantId) -> Result<Purg
         reasons,
         earliest_release: releases.iter().min().copied(),
         latest_release: releases.iter().max().copied(),
+        released_pdfs: p.released,
     })
 }
 
