@@ -20,7 +20,9 @@ use common::service::{repair, tenant_keys};
 use common::store::embedded::EmbeddedStore;
 use common::store::faults::{Faults, Mode};
 use common::store::{Owner, PrincipalArn, RunMessage};
-use seikyu_tests::fixtures::{FakePdf, REGION, Seeded, dynamodb_store_with_queue_at, embedded_store_and_handle, moto_endpoint, seeded_app_over, t0, who};
+use seikyu_tests::fixtures::{
+    FakePdf, REGION, Seeded, dynamodb_store_with_queue_at, embedded_store_and_handle, moto_endpoint, moto_sdk_config, seeded_app_over, t0, who,
+};
 
 use super::faults_flows::{Flow, run};
 use super::faults_table::{Row, cell, check_or_bless};
@@ -57,12 +59,7 @@ impl Harness {
     pub async fn moto() -> Self {
         let clock = Arc::new(ManualClock::new(t0()));
         let (fixture, url) = dynamodb_store_with_queue_at(clock.clone()).await;
-        let conf = common::aws_http::sdk_loader()
-            .region(aws_config::Region::new(REGION))
-            .endpoint_url(moto_endpoint())
-            .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "tests"))
-            .load()
-            .await;
+        let conf = moto_sdk_config().await;
         let sqs = aws_sdk_sqs::Client::new(&conf);
         let keys: Arc<dyn ApiKeys> = Arc::new(moto_keys().await);
         let h = Self::over(seeded_app_over(fixture, clock).await, Some(keys), Queue::Sqs(sqs, url)).await;

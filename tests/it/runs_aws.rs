@@ -11,7 +11,7 @@ use common::clock::{SequentialIds, SystemClock};
 use common::domain::{BillingContent, BillingId, BillingLine, RunState, TaxCategory, Yen};
 use common::service::runs::{self, RunInput, Started};
 use common::store::{Owner, PrincipalArn};
-use seikyu_tests::fixtures::{FakePdf, draft_with, dynamodb_store_with_queue, issuer, moto_endpoint, tenant, tenant_id};
+use seikyu_tests::fixtures::{FakePdf, draft_with, dynamodb_store_with_queue, issuer, moto_sdk_config, tenant, tenant_id};
 use serde_json::json;
 
 fn operator() -> Caller {
@@ -44,12 +44,7 @@ async fn a_run_over_sqs_issues_every_draft_once() {
         panic!("not a dry run");
     };
 
-    let conf = common::aws_http::sdk_loader()
-        .region(aws_config::Region::new("ap-northeast-1"))
-        .endpoint_url(moto_endpoint())
-        .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "tests"))
-        .load()
-        .await;
+    let conf = moto_sdk_config().await;
     let sqs = aws_sdk_sqs::Client::new(&conf);
     let mut empty = 0;
     let mut batches = 0;

@@ -79,14 +79,19 @@ pub async fn dynamodb_store_with_queue() -> (StoreFixture, String) {
     dynamodb_store_with_queue_at(Arc::new(SystemClock)).await
 }
 
-/// `dynamodb_store_with_queue` on `clock`.
-pub async fn dynamodb_store_with_queue_at(clock: Arc<dyn Clock>) -> (StoreFixture, String) {
-    let conf = common::aws_http::sdk_loader()
+/// The SDK's configuration for the test command's moto server (fake credentials).
+pub async fn moto_sdk_config() -> aws_config::SdkConfig {
+    common::aws_http::sdk_loader()
         .region(aws_config::Region::new(REGION))
         .endpoint_url(moto_endpoint())
         .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "tests"))
         .load()
-        .await;
+        .await
+}
+
+/// `dynamodb_store_with_queue` on `clock`.
+pub async fn dynamodb_store_with_queue_at(clock: Arc<dyn Clock>) -> (StoreFixture, String) {
+    let conf = moto_sdk_config().await;
     let name = format!("seikyu-runs-{}", hex::encode(rand::random::<[u8; 6]>()));
     let url = aws_sdk_sqs::Client::new(&conf).create_queue().queue_name(name).send().await.expect("create the run queue on moto").queue_url.expect("queue url");
     (dynamodb_store_with_settings(clock, Some(url.clone())).await, url)
